@@ -1,0 +1,162 @@
+import { awscdk, javascript, JsonFile } from 'projen';
+
+/** Versions the library is built and tested against; pinned so every clone resolves the same tree. */
+const CDK_VERSION = '2.276.0';
+const CONSTRUCTS_VERSION = '10.8.1';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-dataflow-platform',
+  description:
+    'AWS CDK L3 construct that deploys Spring Cloud Data Flow, or any set of HTTP services, on ECS Fargate in a private VPC behind API Gateway, with Amazon MSK and Amazon RDS PostgreSQL wired in.',
+  author: 'cdk-dataflow-platform developers',
+  authorAddress: 'maintainers@cdk-dataflow-platform.dev',
+  repositoryUrl: 'https://github.com/cdk-dataflow-platform/cdk-dataflow-platform.git',
+  license: 'Apache-2.0',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'spring-cloud-dataflow', 'ecs', 'fargate', 'api-gateway', 'msk', 'rds', 'privatelink'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.0.0',
+
+  cdkVersion: CDK_VERSION,
+  cdkVersionPinning: false,
+  constructsVersion: CONSTRUCTS_VERSION,
+  jsiiVersion: '~6.0.16',
+  typescriptVersion: '~6.0.3',
+
+  devDeps: [
+    // cdk-nag 3 is a validation plugin read through aws-cdk-lib's Validations API; only the tests need it.
+    'cdk-nag@3.0.2',
+    // Offline AWS Control Tower proactive rules (bundles the cfn-guard binary).
+    '@cdklabs/cdk-validator-cfnguard@0.0.62',
+    // Second source of CloudFormation property types and allowed values.
+    '@aws-cdk/aws-service-spec@0.1.216',
+  ],
+
+  // jsii targets: names a user of each language expects.
+  publishToPypi: {
+    distName: 'cdk-dataflow-platform',
+    module: 'cdk_dataflow_platform',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkdataflowplatform',
+    mavenGroupId: 'io.github.cdk-dataflow-platform',
+    mavenArtifactId: 'cdk-dataflow-platform',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkDataflowPlatform',
+    packageId: 'CdkDataflowPlatform',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-dataflow-platform/cdk-dataflow-platform-go',
+  },
+
+  jestOptions: {
+    // Snapshot tests must be able to fail: never rewrite snapshots as part of a test run.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 120_000,
+    },
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
+  },
+  gitignore: ['/examples/cdk.out/', '/examples/node_modules/', '/dist/codegen/', '.jsii.tabl.json', '/test/**/cdk.out/'],
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/.ci/', '/bench/', '/scripts/'] },
+});
+
+// The example app resolves the library from its installed tarball and everything else from the
+// repository's node_modules, not from examples/package.json.
+project.eslint?.addOverride({
+  files: ['examples/**/*.ts'],
+  rules: { 'import/no-extraneous-dependencies': 'off' },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Quality gates
+// ---------------------------------------------------------------------------------------------
+
+// 1. Type-check the tests: ts-jest runs with isolatedModules, which does not report type errors.
+const typecheckTests = project.addTask('typecheck:test', {
+  description: 'Type-check test/ and examples/ with tsc (ts-jest with isolatedModules does not)',
+  steps: [
+    { exec: 'tsc --noEmit -p test/tsconfig.json --isolatedModules false' },
+    { exec: 'tsc --noEmit -p examples/tsconfig.json' },
+  ],
+});
+
+// 5. Code generation for every jsii target language. The registries behind pip, Maven, NuGet and
+// the Go proxy are not needed: --code-only writes the sources without building wheels or jars.
+const codegen = project.addTask('codegen', {
+  description: 'Generate Python, Java, .NET and Go bindings with jsii-pacmak --code-only and byte-compile the Python',
+  steps: [
+    { exec: 'rm -rf dist/codegen' },
+    { exec: 'jsii-pacmak --code-only --target python --target java --target dotnet --target go --outdir dist/codegen' },
+    { exec: 'python3 -m compileall -q dist/codegen/python' },
+    { exec: 'node scripts/check-codegen.js dist/codegen' },
+  ],
+});
+
+// README snippets compile against the library (jsii-rosetta, strict).
+const rosetta = project.addTask('rosetta', {
+  description: 'Compile the TypeScript snippets of README.md with jsii-rosetta (strict)',
+  exec: 'jsii-rosetta extract --strict --compile',
+});
+
+// 6. The example app installs the packed tarball, the way a user would, and synthesizes.
+const exampleSynth = project.addTask('example:synth', {
+  description: 'Install the packed library into examples/ and synthesize the example app (needs dist/js)',
+  steps: [
+    { exec: 'node scripts/install-example.js' },
+    { exec: 'ts-node --project tsconfig.json app.ts', cwd: 'examples' },
+  ],
+});
+const packageJs = project.tasks.tryFind('package:js')!;
+project.addTask('example', {
+  description: 'Build and pack the library, then synthesize the example app to examples/cdk.out and print a summary',
+  steps: [
+    { spawn: 'compile' },
+    { spawn: packageJs.name },
+    { spawn: exampleSynth.name },
+  ],
+});
+
+// The one command that runs every gate (README Quick start, .ci/run).
+project.addTask('check', {
+  description: 'Run every quality gate: projen synth, jsii compile, API.md, test type-check, jest (assertions, cdk-nag, CloudFormation validation, cfn-guard, snapshots), eslint, rosetta, pack, example synth, code generation',
+  steps: [
+    { spawn: 'default' },
+    { spawn: 'pre-compile' },
+    { spawn: 'compile' },
+    { spawn: 'post-compile' },
+    { spawn: typecheckTests.name },
+    { spawn: 'test' },
+    { spawn: rosetta.name },
+    { spawn: packageJs.name },
+    { spawn: exampleSynth.name },
+    { spawn: codegen.name },
+  ],
+});
+
+// The example app is compiled by ts-node against the installed package, not against src/.
+new JsonFile(project, 'examples/tsconfig.json', {
+  obj: {
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'node16',
+      moduleResolution: 'node16',
+      lib: ['es2022'],
+      strict: true,
+      noImplicitAny: true,
+      noUnusedLocals: true,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      types: ['node'],
+      noEmit: true,
+    },
+    include: ['*.ts'],
+  },
+});
+
+project.synth();

@@ -1,0 +1,88 @@
+/**
+ * The example platform, built the way a user builds it: `cdk-dataflow-platform` comes from the
+ * packed tarball installed into examples/node_modules, not from src/.
+ *
+ * Synthesizes to examples/cdk.out with the strict CloudFormation validator and the AWS Control Tower
+ * proactive rules, runs the cdk-nag packs, and prints a summary. Exits non-zero on any finding.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { PrivateNetwork } from 'cdk-dataflow-platform';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+
+const app = new App({
+  outdir: 'cdk.out',
+  context: {
+    ...cxapi.CURRENTLY_RECOMMENDED_FLAGS,
+    [cxapi.DISABLE_METADATA_STACK_TRACE]: true,
+    [cxapi.VALIDATE_AGAINST_DEFAULT_RULES]: true,
+    [cxapi.STRICT_CFN_VALIDATE_ERRORS]: true,
+    'availability-zones:account=123456789012:region=us-east-1': ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+  },
+});
+Validations.of(app).addPlugins(new CfnGuardValidator({ controlTowerRulesEnabled: true }));
+
+const stack = new Stack(app, 'DataflowExample', { env: { account: '123456789012', region: 'us-east-1' } });
+const network = new PrivateNetwork(stack, 'Network', { maxAzs: 2 });
+network.addInterfaceEndpoint('SsmMessages', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
+
+const assembly = app.synth();
+
+// The strict CloudFormation validator and cfn-guard write their findings to the validation report.
+const validation: string[] = [];
+const reportFile = path.join(assembly.directory, 'validation-report.json');
+if (fs.existsSync(reportFile)) {
+  const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as ValidationReport;
+  for (const plugin of report.pluginReports) {
+    for (const violation of plugin.violations) {
+      for (const construct of violation.violatingConstructs) {
+        validation.push(`${plugin.pluginName}: ${violation.severity} ${violation.ruleName} at ${construct.constructPath}`);
+      }
+    }
+  }
+}
+
+// cdk-nag 3 packs, run over the synthesized tree.
+const findings: string[] = [];
+for (const pack of [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()]) {
+  for (const violation of pack.validateScope(stack).violations) {
+    for (const resource of violation.violatingResources) {
+      findings.push(`${violation.severity} ${violation.ruleName} at ${resource.constructPath ?? resource.resourceLogicalId}`);
+    }
+  }
+}
+
+const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string }> };
+const byType = new Map<string, number>();
+for (const resource of Object.values(template.Resources)) {
+  byType.set(resource.Type, (byType.get(resource.Type) ?? 0) + 1);
+}
+const total = Object.keys(template.Resources).length;
+const lines = [
+  `Synthesized ${stack.stackName} to ${assembly.directory}`,
+  `Resources: ${total}`,
+  ...[...byType.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => `  ${String(n).padStart(3)}  ${type}`),
+  `CloudFormation validator and Control Tower rule violations: ${validation.length}`,
+  ...validation.map(f => `  ${f}`),
+  `cdk-nag findings (AwsSolutions, NIST 800-53 R5, HIPAA Security, PCI DSS 3.2.1): ${findings.length}`,
+  ...findings.map(f => `  ${f}`),
+];
+process.stdout.write(lines.join('\n') + '\n');
+if (findings.length > 0 || validation.length > 0) {
+  process.exit(1);
+}
+
+interface ValidationReport {
+  readonly pluginReports: Array<{
+    readonly pluginName: string;
+    readonly violations: Array<{
+      readonly ruleName: string;
+      readonly severity: string;
+      readonly violatingConstructs: Array<{ readonly constructPath: string }>;
+    }>;
+  }>;
+}

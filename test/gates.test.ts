@@ -1,0 +1,71 @@
+/**
+ * Every gate must be able to fail: each test here feeds one gate something bad and expects it to object.
+ */
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { expectNoNagFindings, nagFindings, newTestStack, TEST_ENV } from './helpers/gates';
+import { newStrictApp } from './helpers/strict';
+
+describe('cdk-nag gate', () => {
+  test('flags a security group open to the world on SSH in every pack (negative control)', () => {
+    const stack = newTestStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc');
+    const open = new ec2.SecurityGroup(stack, 'Open', { vpc });
+    open.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
+    const rules = nagFindings(open).map(f => f.rule);
+    expect(rules).toEqual(expect.arrayContaining([
+      'AwsSolutions-EC23',
+      'NIST.800.53.R5-EC2RestrictedSSH',
+      'HIPAA.Security-EC2RestrictedSSH',
+      'PCI.DSS.321-EC2RestrictedSSH',
+    ]));
+    expect(() => expectNoNagFindings(open)).toThrow();
+  });
+
+  test('flags an unencrypted, unlogged bucket, and honours an acknowledgement on that one resource only', () => {
+    const stack = newTestStack();
+    const bucket = new s3.Bucket(stack, 'Bucket', { enforceSSL: false });
+    const other = new s3.Bucket(stack, 'Other', { enforceSSL: false });
+    expect(nagFindings(bucket).map(f => f.rule)).toContain('AwsSolutions-S10');
+    Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S10', reason: 'negative control' });
+    expect(nagFindings(bucket).map(f => f.rule)).not.toContain('AwsSolutions-S10');
+    expect(nagFindings(other).map(f => f.rule)).toContain('AwsSolutions-S10');
+  });
+});
+
+describe('CloudFormation schema gate (strict built-in validator)', () => {
+  test('rejects a resource with an unknown property', () => {
+    const app = newStrictApp();
+    const stack = new Stack(app, 'Broken', { env: TEST_ENV });
+    const queue = new sqs.Queue(stack, 'Queue', { enforceSSL: true });
+    (queue.node.defaultChild as sqs.CfnQueue).addPropertyOverride('NotAQueueProperty', 'x');
+    expect(() => app.synth()).toThrow(/NotAQueueProperty|additional propert/i);
+  });
+
+  test('rejects a wrong type', () => {
+    const app = newStrictApp();
+    const stack = new Stack(app, 'Broken', { env: TEST_ENV });
+    const queue = new sqs.Queue(stack, 'Queue', { enforceSSL: true });
+    (queue.node.defaultChild as sqs.CfnQueue).addPropertyOverride('DelaySeconds', { not: 'a number' });
+    expect(() => app.synth()).toThrow(/DelaySeconds/);
+  });
+
+  test('accepts a valid resource', () => {
+    const app = newStrictApp();
+    const stack = new Stack(app, 'Fine', { env: TEST_ENV });
+    new ssm.StringParameter(stack, 'Parameter', { stringValue: 'value' });
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('AWS Control Tower proactive rules gate (cfn-guard)', () => {
+  test('rejects a bucket without versioning', () => {
+    const app = newStrictApp();
+    const stack = new Stack(app, 'Unsafe', { env: TEST_ENV });
+    new s3.Bucket(stack, 'Bucket', { versioned: false, enforceSSL: false });
+    expect(() => app.synth()).toThrow(/CT\.S3\.PR\.11.*versioning/);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * Whole apps through every whole-app gate: the strict CloudFormation validator, the Control Tower
+ * rules (cfn-guard) and cdk-nag, then compared with their committed snapshots.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { expectNoNagFindings } from './helpers/gates';
+import { newStrictApp } from './helpers/strict';
+import { buildPrivateNetworkApp } from './integ.private-network';
+
+const INTEG_APPS: Array<[string, (app: App) => Stack]> = [
+  ['private-network', buildPrivateNetworkApp],
+];
+
+describe.each(INTEG_APPS)('integ app %s', (_name, build) => {
+  let stack: Stack;
+  beforeAll(() => {
+    const app = newStrictApp();
+    stack = build(app);
+    app.synth();
+  });
+
+  test('passes cdk-nag', () => {
+    expectNoNagFindings(stack);
+  });
+
+  test('matches the committed snapshot', () => {
+    expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();
+  });
+});
