@@ -79,11 +79,9 @@ project.eslint?.addOverride({
 
 // 1. Type-check the tests: ts-jest runs with isolatedModules, which does not report type errors.
 const typecheckTests = project.addTask('typecheck:test', {
-  description: 'Type-check test/ and examples/ with tsc (ts-jest with isolatedModules does not)',
-  steps: [
-    { exec: 'tsc --noEmit -p test/tsconfig.json --isolatedModules false' },
-    { exec: 'tsc --noEmit -p examples/tsconfig.json' },
-  ],
+  // examples/ is type-checked by ts-node when the example synthesizes (it needs the installed tarball).
+  description: 'Type-check test/ with tsc (ts-jest with isolatedModules does not)',
+  exec: 'tsc --noEmit -p test/tsconfig.json --isolatedModules false',
 });
 
 // 5. Code generation for every jsii target language. The registries behind pip, Maven, NuGet and
