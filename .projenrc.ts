@@ -70,7 +70,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // repository's node_modules, not from examples/package.json.
 project.eslint?.addOverride({
   files: ['examples/**/*.ts'],
-  rules: { 'import/no-extraneous-dependencies': 'off' },
+  rules: { 'import/no-extraneous-dependencies': 'off', 'import/no-unresolved': 'off' },
 });
 
 // ---------------------------------------------------------------------------------------------
