@@ -1,1 +1,4 @@
 export * from './network';
+export * from './gateway';
+export * from './service';
+export * from './platform';

@@ -6,10 +6,13 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { expectNoNagFindings } from './helpers/gates';
 import { newStrictApp } from './helpers/strict';
+import { buildPlatformApp, buildProductionPlatformApp } from './integ.platform';
 import { buildPrivateNetworkApp } from './integ.private-network';
 
 const INTEG_APPS: Array<[string, (app: App) => Stack]> = [
   ['private-network', buildPrivateNetworkApp],
+  ['platform', buildPlatformApp],
+  ['production-platform', buildProductionPlatformApp],
 ];
 
 describe.each(INTEG_APPS)('integ app %s', (_name, build) => {

@@ -1,11 +1,11 @@
-import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_VPC_CIDR, validateNetworkProps } from '../private/cidr';
 import { createLogEncryptionKey } from '../private/kms';
-import { acknowledge, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
+import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
 
 /**
  * Properties of a `PrivateNetwork`.
@@ -272,9 +272,7 @@ function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
 function acknowledgeRestrictDefaultSgProvider(scope: Construct): void {
   const provider = Stack.of(scope).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
   if (provider) {
-    Validations.of(provider).acknowledge({
-      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
-      reason: 'aws-cdk-lib\'s provider that removes the default security group\'s rules runs once per deployment against the EC2 API; it handles no data and needs no VPC.',
-    });
+    acknowledgeControl(provider, 'lambda_inside_vpc_check',
+      'aws-cdk-lib\'s provider that removes the default security group\'s rules runs once per deployment against the EC2 API; it handles no data and needs no VPC.');
   }
 }

@@ -28,3 +28,13 @@ export function acknowledge(construct: IConstruct, rule: string, packs: readonly
     Validations.of(construct).acknowledge({ id: `${pack}-${rule}`, reason });
   }
 }
+
+/**
+ * Acknowledges one AWS Control Tower proactive control (as `@cdklabs/cdk-validator-cfnguard` names
+ * it) on one construct, with a reason.
+ *
+ * @param rule the cfn-guard rule name, e.g. 'elbv2_logging_enabled_check'
+ */
+export function acknowledgeControl(construct: IConstruct, rule: string, reason: string): void {
+  Validations.of(construct).acknowledge({ id: `cdk-validator-cfnguard::${rule}`, reason });
+}

@@ -1,0 +1,2 @@
+export * from './api-authorization';
+export * from './private-gateway';

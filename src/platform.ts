@@ -1,0 +1,376 @@
+import { Names, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { Construct } from 'constructs';
+import { ApiAuthorization } from './gateway/api-authorization';
+import { PrivateGateway } from './gateway/private-gateway';
+import { PrivateNetwork } from './network/private-network';
+import { createLogEncryptionKey } from './private/kms';
+import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from './private/nag';
+import { apiPathsOverlap, normalizeApiPath, pascalCase } from './private/names';
+import { QUOTAS } from './private/quotas';
+import { needsRegionalEcsEndpoints } from './private/regions';
+import { PlatformService, PlatformServiceOptions } from './service/platform-service';
+
+/**
+ * Properties of a `DataflowPlatform`.
+ */
+export interface DataflowPlatformProps {
+  /**
+   * The environment this platform serves, e.g. 'dev' or 'prod'. Used in tags and descriptions,
+   * never as a physical name: two platforms with the same environment name do not collide.
+   *
+   * @default 'dev'
+   */
+  readonly environmentName?: string;
+
+  /**
+   * Whether this is a production platform. Turns on what production needs: 3 AZs where the region
+   * has them, logs kept a year and retained (with their key) when the stack goes, at least 2 tasks
+   * per service, load balancer deletion protection. Each of these stays overridable.
+   *
+   * @default false
+   */
+  readonly production?: boolean;
+
+  /**
+   * An existing VPC to run in; its isolated subnets are used (see `PrivateNetwork`).
+   *
+   * @default - a new `PrivateNetwork`
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * How many AZs a new VPC spans.
+   *
+   * @default - 2, or 3 on a production platform
+   */
+  readonly maxAzs?: number;
+
+  /**
+   * The address range of a new VPC (a private range).
+   *
+   * @default '10.0.0.0/16'
+   */
+  readonly cidr?: string;
+
+  /**
+   * Whether to add the VPC endpoints the platform needs to a supplied VPC. A new VPC always gets them.
+   *
+   * @default true
+   */
+  readonly createEndpoints?: boolean;
+
+  /**
+   * The authorization every API method requires.
+   *
+   * @default ApiAuthorization.iam()
+   */
+  readonly apiAuthorization?: ApiAuthorization;
+
+  /**
+   * The API stage name, the first segment of every URL path.
+   *
+   * @default 'api'
+   */
+  readonly stageName?: string;
+
+  /**
+   * Steady-state requests per second the API admits before throttling.
+   *
+   * @default 100
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Burst of requests the API admits before throttling.
+   *
+   * @default 200
+   */
+  readonly throttlingBurstLimit?: number;
+
+  /**
+   * ARN of a regional AWS WAFv2 web ACL to associate with the API stage.
+   *
+   * @default - no web ACL
+   */
+  readonly webAclArn?: string;
+
+  /**
+   * How long the logs of the services, the API and the VPC are kept.
+   *
+   * @default - one month, or one year on a production platform
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the log groups and their KMS key when they leave the stack.
+   *
+   * @default - DESTROY, or RETAIN on a production platform
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * The KMS key for every log group of the platform; its policy must admit CloudWatch Logs.
+   *
+   * @default - a new customer managed key with rotation
+   */
+  readonly logEncryptionKey?: kms.IKey;
+}
+
+/** Ports no service may use, with the reason. */
+const RESERVED_PORTS: ReadonlyArray<{ from: number; to: number; reason: string }> = [
+  { from: 20000, to: 20190, reason: 'Spring Cloud Data Flow stream apps launched by skipper\'s local deployer' },
+];
+
+/** The environment name appears in tags and descriptions: keep it short and plain. */
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * Spring Cloud Data Flow, or any set of HTTP services, on ECS Fargate in a private VPC, reachable
+ * only through API Gateway.
+ *
+ * Composes a `PrivateNetwork` (or uses your VPC), an ECS cluster with Container Insights and a
+ * Service Connect namespace, and a `PrivateGateway` (REST API → VPC link → internal NLB). Each
+ * `addService()` adds a `PlatformService` with its own route, listener and Service Connect name.
+ *
+ * @example
+ * declare const repository: ecr.IRepository;
+ * const platform = new DataflowPlatform(this, 'Dataflow', { environmentName: 'dev' });
+ * platform.addService('orders', {
+ *   image: ecs.ContainerImage.fromEcrRepository(repository, 'v1'),
+ *   port: 8080,
+ *   healthCheckPath: '/actuator/health',
+ * });
+ */
+export class DataflowPlatform extends Construct {
+  /** The environment name. */
+  public readonly environmentName: string;
+
+  /** Whether this is a production platform. */
+  public readonly production: boolean;
+
+  /** The network: the VPC, its subnets and endpoints. */
+  public readonly network: PrivateNetwork;
+
+  /** The VPC. */
+  public readonly vpc: ec2.IVpc;
+
+  /** The ECS cluster. */
+  public readonly cluster: ecs.Cluster;
+
+  /** The Cloud Map namespace (HTTP) that Service Connect uses. */
+  public readonly namespace: servicediscovery.INamespace;
+
+  /** API Gateway, VPC link and internal load balancer. */
+  public readonly gateway: PrivateGateway;
+
+  /** The role ECS uses for every service to pull images, write logs and read secrets. */
+  public readonly executionRole: iam.Role;
+
+  /** The KMS key that encrypts every log group of the platform. */
+  public readonly logEncryptionKey: kms.IKey;
+
+  /** How long the platform's logs are kept. */
+  public readonly logRetention: logs.RetentionDays;
+
+  private readonly logRemovalPolicy: RemovalPolicy;
+  private readonly retentionIsDevelopmentDefault: boolean;
+  private readonly _services = new Map<string, PlatformService>();
+  private executionRolePolicyAcknowledged = false;
+
+  constructor(scope: Construct, id: string, props: DataflowPlatformProps = {}) {
+    super(scope, id);
+    this.environmentName = props.environmentName ?? 'dev';
+    this.production = props.production ?? false;
+    if (!Token.isUnresolved(this.environmentName) && !ENVIRONMENT_NAME.test(this.environmentName)) {
+      throw new Error(`DataflowPlatform: environmentName "${this.environmentName}" must be 1 to 32 lowercase letters, digits or hyphens, starting with a letter; for example "dev" or "prod"`);
+    }
+    Tags.of(this).add('cdk-dataflow-platform:environment', this.environmentName);
+
+    this.logRetention = props.logRetention ?? (this.production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
+    this.retentionIsDevelopmentDefault = props.logRetention === undefined && !this.production;
+    this.logRemovalPolicy = props.logRemovalPolicy ?? (this.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+    this.logEncryptionKey = props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', this.logRemovalPolicy);
+
+    // --- Network --------------------------------------------------------------------------------
+    this.network = new PrivateNetwork(this, 'Network', {
+      vpc: props.vpc,
+      cidr: props.cidr,
+      maxAzs: props.vpc ? undefined : (props.maxAzs ?? (this.production ? 3 : 2)),
+      createEndpoints: props.createEndpoints,
+      flowLogRetention: props.vpc ? undefined : this.logRetention,
+      logEncryptionKey: props.vpc ? undefined : this.logEncryptionKey,
+      logRemovalPolicy: props.vpc ? undefined : this.logRemovalPolicy,
+    });
+    this.vpc = this.network.vpc;
+    if (this.network.flowLogGroup) {
+      this.acknowledgeDevelopmentRetention(this.network.flowLogGroup);
+    }
+    if (this.network.endpointSecurityGroup) {
+      // Service Connect's proxy is managed through the ecs-agent endpoint in every region; regions
+      // launched from 2023-12-23 on also need ecs and ecs-telemetry, or traffic goes to public endpoints.
+      this.network.addInterfaceEndpoint('EcsAgent', ec2.InterfaceVpcEndpointAwsService.ECS_AGENT);
+      this.network.addInterfaceEndpoint('EcsTelemetry', ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY);
+      if (needsRegionalEcsEndpoints(Stack.of(this).region)) {
+        this.network.addInterfaceEndpoint('Ecs', ec2.InterfaceVpcEndpointAwsService.ECS);
+      }
+    }
+
+    // --- Cluster with a Service Connect namespace (HTTP: no Route 53 zone) --------------------
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      enableFargateCapacityProviders: true,
+      defaultCloudMapNamespace: {
+        name: `${this.environmentName}-${Names.uniqueResourceName(this, { maxLength: 48, separator: '-' })}`.toLowerCase(),
+        type: servicediscovery.NamespaceType.HTTP,
+        useForServiceConnect: true,
+      },
+    });
+    this.namespace = this.cluster.defaultCloudMapNamespace!;
+
+    this.executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `ECS task execution role of the services of ${this.node.path}`,
+    });
+
+    // --- Gateway --------------------------------------------------------------------------------
+    this.gateway = new PrivateGateway(this, 'Gateway', {
+      vpc: this.vpc,
+      subnets: this.network.subnets,
+      authorization: props.apiAuthorization,
+      stageName: props.stageName,
+      apiName: `${this.environmentName}-${Names.uniqueResourceName(this, { maxLength: 64, separator: '-' })}`,
+      throttlingRateLimit: props.throttlingRateLimit,
+      throttlingBurstLimit: props.throttlingBurstLimit,
+      webAclArn: props.webAclArn,
+      accessLogRetention: this.logRetention,
+      logEncryptionKey: this.logEncryptionKey,
+      logRemovalPolicy: this.logRemovalPolicy,
+      deletionProtection: this.production,
+    });
+    this.acknowledgeDevelopmentRetention(this.gateway.accessLogGroup);
+
+    this.node.addValidation({ validate: () => this.validateConnections() });
+  }
+
+  /** The services, in the order they were added. */
+  public get services(): PlatformService[] {
+    return [...this._services.values()];
+  }
+
+  /** The service with this name, if any. */
+  public findService(name: string): PlatformService | undefined {
+    return this._services.get(name);
+  }
+
+  /**
+   * Adds an HTTP service: Fargate tasks in the isolated subnets, a route `/<apiPath>/{proxy+}` on
+   * the API, a listener on the internal load balancer and a Service Connect name
+   * (`http://<name>:<port>`). Services may be added in any order; `connectsTo` may name services
+   * added later.
+   *
+   * @param name the service name: a DNS label, unique in the platform
+   * @param options what the service runs and how
+   */
+  public addService(name: string, options: PlatformServiceOptions): PlatformService {
+    this.validateNewService(name, options);
+
+    const service = new PlatformService(this, `Service${pascalCase(name)}`, {
+      ...options,
+      name,
+      desiredCount: options.desiredCount ?? (this.production ? Math.max(2, options.minCapacity ?? 0) : undefined),
+      cluster: this.cluster,
+      gateway: this.gateway,
+      subnets: this.network.subnets,
+      executionRole: this.executionRole,
+      logRetention: this.logRetention,
+      logEncryptionKey: this.logEncryptionKey,
+      logRemovalPolicy: this.logRemovalPolicy,
+    });
+    this.acknowledgeDevelopmentRetention(service.logGroup);
+    this.acknowledgeExecutionRolePolicy();
+    if (options.enableExecuteCommand && this.network.endpointSecurityGroup) {
+      this.network.addInterfaceEndpoint('SsmMessages', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
+    }
+
+    // Wire the declared calls in both directions, whichever service came first.
+    for (const other of this._services.values()) {
+      if (service.connectsTo.includes(other.name)) {
+        other.allowCallsFrom(service);
+      }
+      if (other.connectsTo.includes(name)) {
+        service.allowCallsFrom(other);
+      }
+    }
+    this._services.set(name, service);
+    return service;
+  }
+
+  private validateNewService(name: string, options: PlatformServiceOptions): void {
+    if (this._services.has(name)) {
+      throw new Error(`DataflowPlatform: a service named "${name}" already exists; give each service its own name`);
+    }
+    const port = options.port;
+    if (!Token.isUnresolved(port)) {
+      const reserved = RESERVED_PORTS.find(r => port >= r.from && port <= r.to);
+      if (reserved) {
+        throw new Error(`DataflowPlatform: service "${name}" uses port ${port}, reserved by the platform (${reserved.from}-${reserved.to}: ${reserved.reason}); choose a port outside that range`);
+      }
+      const sameport = this.services.find(s => s.port === port);
+      if (sameport) {
+        throw new Error(`DataflowPlatform: service "${name}" uses port ${port}, already used by "${sameport.name}"; give each service its own port`);
+      }
+    }
+    const path = normalizeApiPath(options.apiPath ?? name);
+    const samePath = this.services.find(s => apiPathsOverlap(s.apiPath, path));
+    if (samePath) {
+      throw new Error(`DataflowPlatform: service "${name}" would route API path "/${path}", which overlaps "/${samePath.apiPath}" of service "${samePath.name}"; set apiPath so that no path is a prefix of another`);
+    }
+    if (this._services.size + 1 > QUOTAS.listenersPerNetworkLoadBalancer) {
+      throw new Error(`DataflowPlatform: service "${name}" would be service ${this._services.size + 1}, but one Network Load Balancer holds at most ${QUOTAS.listenersPerNetworkLoadBalancer} listeners (one per service); split the services across platforms`);
+    }
+    for (const target of options.connectsTo ?? []) {
+      if (target === name) {
+        throw new Error(`DataflowPlatform: service "${name}" lists itself in connectsTo; a service reaches itself without it`);
+      }
+    }
+  }
+
+  private validateConnections(): string[] {
+    const errors: string[] = [];
+    for (const service of this._services.values()) {
+      for (const target of service.connectsTo) {
+        if (!this._services.has(target)) {
+          errors.push(`DataflowPlatform: service "${service.name}" connectsTo "${target}", which is not a service of this platform (services: ${[...this._services.keys()].join(', ')})`);
+        }
+      }
+    }
+    return errors;
+  }
+
+  /** Acknowledges the findings on the shared execution role's policy, once it exists. */
+  private acknowledgeExecutionRolePolicy(): void {
+    const policy = this.executionRole.node.tryFindChild('DefaultPolicy');
+    if (!policy || this.executionRolePolicyAcknowledged) {
+      return;
+    }
+    this.executionRolePolicyAcknowledged = true;
+    acknowledge(policy, 'IAMNoInlinePolicy', COMPLIANCE_PACKS,
+      'The execution role\'s only policy, generated by CDK from the images, log groups and secrets of this platform\'s services.');
+    acknowledge(policy, 'IAM5[Resource::*]', [NAG_PACKS.awsSolutions],
+      'ecr:GetAuthorizationToken, which ECS needs to pull from ECR, supports no resource-level permissions.');
+  }
+
+  private acknowledgeDevelopmentRetention(logGroup: logs.ILogGroup): void {
+    if (this.retentionIsDevelopmentDefault) {
+      acknowledgeControl(logGroup, 'cloudwatch_log_group_retention_period_check',
+        'Development platform: logs are kept one month; production: true (or logRetention) keeps them a year or more.');
+    }
+  }
+}

@@ -1,0 +1,477 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { GatewayRoute, PrivateGateway } from '../gateway/private-gateway';
+import { fargateSizeProblem } from '../private/fargate';
+import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
+import { normalizeApiPath, serviceNameProblem } from '../private/names';
+
+/**
+ * What a user declares about one HTTP service of the platform.
+ */
+export interface PlatformServiceOptions {
+  /**
+   * The container image. Tasks run in isolated subnets: use an image in Amazon ECR.
+   */
+  readonly image: ecs.ContainerImage;
+
+  /**
+   * The port the container serves HTTP on; also its load balancer listener port and its
+   * Service Connect port (`http://<name>:<port>`). Unique within the platform.
+   */
+  readonly port: number;
+
+  /**
+   * The path under the API stage that routes to this service: `/<apiPath>` and `/<apiPath>/{proxy+}`.
+   *
+   * @default - the service name
+   */
+  readonly apiPath?: string;
+
+  /**
+   * The HTTP path the load balancer checks; any 200–399 answer counts as healthy.
+   *
+   * @default '/'
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * How long after a task starts its health checks are ignored.
+   *
+   * @default Duration.seconds(60)
+   */
+  readonly healthCheckGracePeriod?: Duration;
+
+  /**
+   * CPU units of the task (256 = 0.25 vCPU). Must pair with `memoryLimitMiB` as Fargate allows.
+   *
+   * @default 512
+   */
+  readonly cpu?: number;
+
+  /**
+   * Memory of the task in MiB.
+   *
+   * @default 1024
+   */
+  readonly memoryLimitMiB?: number;
+
+  /**
+   * How many tasks run.
+   *
+   * @default - 1, or 2 on a production platform
+   */
+  readonly desiredCount?: number;
+
+  /**
+   * The fewest tasks autoscaling keeps.
+   *
+   * @default - desiredCount
+   */
+  readonly minCapacity?: number;
+
+  /**
+   * The most tasks autoscaling starts.
+   *
+   * @default - twice desiredCount
+   */
+  readonly maxCapacity?: number;
+
+  /**
+   * Average CPU utilization that autoscaling aims for.
+   *
+   * @default 70
+   */
+  readonly targetCpuUtilizationPercent?: number;
+
+  /**
+   * Plain environment variables. Never put credentials here: use `secrets`.
+   *
+   * @default - none
+   */
+  readonly environment?: { [key: string]: string };
+
+  /**
+   * Environment variables read from Secrets Manager or SSM Parameter Store when the task starts.
+   *
+   * @default - none
+   */
+  readonly secrets?: { [key: string]: ecs.Secret };
+
+  /**
+   * The command the container runs.
+   *
+   * @default - the image's
+   */
+  readonly command?: string[];
+
+  /**
+   * Names of the platform services this service calls through Service Connect.
+   *
+   * Each one admits this service on its port (one security group rule) and is created before
+   * this service, so that its Service Connect endpoint exists when this service's tasks start.
+   *
+   * @default - calls no other service
+   */
+  readonly connectsTo?: string[];
+
+  /**
+   * Whether operators may open a shell in the containers with ECS Exec (adds the ssmmessages endpoint).
+   *
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean;
+
+  /**
+   * Whether to run the tasks on Fargate Spot (cheaper, may be interrupted).
+   *
+   * @default false
+   */
+  readonly spot?: boolean;
+
+  /**
+   * The user (name, uid or uid:gid) the container runs as.
+   *
+   * @default - the image's user
+   */
+  readonly user?: string;
+
+  /**
+   * Whether the container's root filesystem is read-only.
+   *
+   * @default false
+   */
+  readonly readonlyRootFilesystem?: boolean;
+
+  /**
+   * The CPU architecture of the image.
+   *
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
+}
+
+/**
+ * Properties of a `PlatformService`: the options plus what the platform provides.
+ */
+export interface PlatformServiceProps extends PlatformServiceOptions {
+  /** The service name: a DNS label, its Service Connect discovery name and container name. */
+  readonly name: string;
+
+  /** The cluster to run in; it must have a default Cloud Map namespace for Service Connect. */
+  readonly cluster: ecs.ICluster;
+
+  /** The gateway that routes to this service. */
+  readonly gateway: PrivateGateway;
+
+  /**
+   * The subnets of the tasks.
+   *
+   * @default - the VPC's PRIVATE_ISOLATED subnets
+   */
+  readonly subnets?: ec2.SubnetSelection;
+
+  /**
+   * The role ECS uses to pull the image, write logs and read `secrets`.
+   *
+   * @default - a new role for this service
+   */
+  readonly executionRole?: iam.IRole;
+
+  /**
+   * How long the service's logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The KMS key that encrypts the log group; its policy must admit CloudWatch Logs.
+   *
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * What happens to the log group when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * One HTTP service on Fargate, reachable through the platform's gateway and, by name, from other
+ * services through ECS Service Connect.
+ *
+ * Owns its task definition (with a task role of its own), log group, Fargate service with
+ * circuit-breaker rollback, security group, Service Connect entry, NLB target group and listener,
+ * API route and CPU autoscaling.
+ */
+export class PlatformService extends Construct implements ec2.IConnectable {
+  /** The service name. */
+  public readonly name: string;
+
+  /** The container port, listener port and Service Connect port. */
+  public readonly port: number;
+
+  /** The Fargate service. */
+  public readonly service: ecs.FargateService;
+
+  /** The task definition. */
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+
+  /** The application container. */
+  public readonly container: ecs.ContainerDefinition;
+
+  /** The log group of the container and its Service Connect proxy. */
+  public readonly logGroup: logs.LogGroup;
+
+  /** The load balancer target group (type ip) with its HTTP health check. */
+  public readonly targetGroup: elbv2.NetworkTargetGroup;
+
+  /** The load balancer listener on `port`. */
+  public readonly listener: elbv2.NetworkListener;
+
+  /** The security group of the tasks. */
+  public readonly securityGroup: ec2.SecurityGroup;
+
+  /** The network connections of the tasks. */
+  public readonly connections: ec2.Connections;
+
+  /** The role the application assumes; grant it what the service needs. */
+  public readonly taskRole: iam.IRole;
+
+  /** The autoscaling of the task count. */
+  public readonly scaling: ecs.ScalableTaskCount;
+
+  /** The Service Connect discovery name, the host other services call. */
+  public readonly discoveryName: string;
+
+  /** The Service Connect endpoint other services call, e.g. `http://orders:8080`. */
+  public readonly endpoint: string;
+
+  /** The path of the service under the API stage, without leading slash. */
+  public readonly apiPath: string;
+
+  /** The API route. */
+  public readonly route: GatewayRoute;
+
+  /** The URL of the service through the API, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/api/orders`. */
+  public readonly url: string;
+
+  /** The names of the services this one calls. */
+  public readonly connectsTo: string[];
+
+  constructor(scope: Construct, id: string, props: PlatformServiceProps) {
+    super(scope, id);
+    validateServiceProps(props);
+
+    this.name = props.name;
+    this.port = props.port;
+    this.discoveryName = props.name;
+    this.endpoint = `http://${props.name}:${props.port}`;
+    this.apiPath = normalizeApiPath(props.apiPath ?? props.name);
+    this.connectsTo = [...(props.connectsTo ?? [])];
+    const desiredCount = props.desiredCount ?? 1;
+    const minCapacity = props.minCapacity ?? desiredCount;
+    const maxCapacity = props.maxCapacity ?? Math.max(desiredCount * 2, minCapacity);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDef', {
+      cpu: props.cpu ?? 512,
+      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
+      executionRole: props.executionRole,
+      runtimePlatform: {
+        cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    this.taskRole = this.taskDefinition.taskRole;
+
+    this.container = this.taskDefinition.addContainer('Container', {
+      containerName: props.name,
+      image: props.image,
+      essential: true,
+      // A hard limit equal to the task's memory (AWS Control Tower CT.ECS.PR.7).
+      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
+      user: props.user,
+      readonlyRootFilesystem: props.readonlyRootFilesystem ?? false,
+      command: props.command,
+      environment: props.environment,
+      secrets: props.secrets,
+      portMappings: [{
+        name: props.name,
+        containerPort: props.port,
+        protocol: ecs.Protocol.TCP,
+        appProtocol: ecs.AppProtocol.http,
+      }],
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.name }),
+    });
+    if (props.user === undefined) {
+      acknowledgeControl(this.taskDefinition, 'ecs_task_definition_nonroot_user_check',
+        'The image decides its user (Spring Boot/Paketo images run as a non-root user); set user to force one.');
+    }
+    if (!props.readonlyRootFilesystem) {
+      acknowledgeControl(this.taskDefinition, 'ecs_containers_readonly_access_check',
+        'JVM services write to /tmp and the working directory; set readonlyRootFilesystem: true for images that do not.');
+    }
+    if (props.environment && Object.keys(props.environment).length > 0) {
+      acknowledge(this.taskDefinition, 'ECS2', [NAG_PACKS.awsSolutions],
+        'Plain environment variables carry non-secret configuration only; credentials reach the container as ECS secrets.');
+    }
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.cluster.vpc,
+      description: `Tasks of service ${props.name} - its port from the platform load balancer and declared callers only`,
+      allowAllOutbound: true,
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount,
+      vpcSubnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [this.securityGroup],
+      assignPublicIp: false,
+      platformVersion: ecs.FargatePlatformVersion.LATEST,
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.seconds(60),
+      enableExecuteCommand: props.enableExecuteCommand ?? false,
+      capacityProviderStrategies: props.spot ? [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] : undefined,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
+      serviceConnectConfiguration: {
+        services: [{
+          portMappingName: props.name,
+          discoveryName: props.name,
+          dnsName: props.name,
+          port: props.port,
+        }],
+        logDriver: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'service-connect' }),
+      },
+    });
+    this.connections = this.service.connections;
+
+    if (props.enableExecuteCommand) {
+      const policy = this.taskRole.node.tryFindChild('DefaultPolicy');
+      if (policy) {
+        acknowledge(policy, 'IAM5[Resource::*]', [NAG_PACKS.awsSolutions],
+          'ECS Exec: the ssmmessages channel actions do not support resource-level permissions.');
+      }
+    }
+
+    this.targetGroup = new elbv2.NetworkTargetGroup(this, 'TargetGroup', {
+      vpc: props.cluster.vpc,
+      port: props.port,
+      protocol: elbv2.Protocol.TCP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: {
+        enabled: true,
+        protocol: elbv2.Protocol.HTTP,
+        path: props.healthCheckPath ?? '/',
+        port: 'traffic-port',
+        healthyHttpCodes: '200-399',
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 3,
+        unhealthyThresholdCount: 3,
+      },
+    });
+    this.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: props.name, containerPort: props.port }));
+    this.listener = new elbv2.NetworkListener(this, 'Listener', {
+      loadBalancer: props.gateway.loadBalancer,
+      port: props.port,
+      protocol: elbv2.Protocol.TCP,
+      defaultTargetGroups: [this.targetGroup],
+    });
+    acknowledge(this.listener, 'ELBv2ACMCertificateRequired', COMPLIANCE_PACKS,
+      'A TCP listener of an internal NLB in isolated subnets, reached only through the API Gateway VPC link; TLS ends at API Gateway.');
+    // The target group must belong to the listener before the service registers targets in it.
+    this.service.node.addDependency(this.listener);
+
+    props.gateway.allowLoadBalancerTo(this, props.port, `Load balancer to service ${props.name}`);
+    this.route = props.gateway.addRoute({ path: this.apiPath, port: props.port });
+    this.url = this.route.url;
+
+    this.scaling = this.service.autoScaleTaskCount({ minCapacity, maxCapacity });
+    this.scaling.scaleOnCpuUtilization('CpuScaling', {
+      targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 70,
+    });
+
+    acknowledgeComplianceFindings(this);
+  }
+
+  /**
+   * Lets `caller` reach this service on its port, and creates this service before the caller so
+   * that the caller's tasks find this service's Service Connect endpoint when they start.
+   */
+  public allowCallsFrom(caller: PlatformService): void {
+    this.connections.allowFrom(caller, ec2.Port.tcp(this.port), `Service Connect: ${caller.name} calls ${this.name}`);
+    caller.service.node.addDependency(this.service);
+  }
+}
+
+function validateServiceProps(props: PlatformServiceProps): void {
+  const name = props.name;
+  const problem = serviceNameProblem(name);
+  if (problem) {
+    throw new Error(`PlatformService: service name "${name}" is not valid: ${problem}; choose a name like "orders"`);
+  }
+  const port = props.port;
+  if (!Token.isUnresolved(port) && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+    throw new Error(`PlatformService: service "${name}" has port ${port}; a port must be a whole number from 1 to 65535`);
+  }
+  const cpu = props.cpu ?? 512;
+  const memory = props.memoryLimitMiB ?? 1024;
+  if (!Token.isUnresolved(cpu) && !Token.isUnresolved(memory)) {
+    const sizeProblem = fargateSizeProblem(cpu, memory);
+    if (sizeProblem) {
+      throw new Error(`PlatformService: service "${name}": ${sizeProblem}`);
+    }
+  }
+  const desired = props.desiredCount ?? 1;
+  const min = props.minCapacity ?? desired;
+  const max = props.maxCapacity ?? Math.max(desired * 2, min);
+  for (const [prop, value] of [['desiredCount', desired], ['minCapacity', min], ['maxCapacity', max]] as const) {
+    if (!Token.isUnresolved(value) && !(Number.isInteger(value) && value >= 0)) {
+      throw new Error(`PlatformService: service "${name}" has ${prop} ${value}; it must be a whole number of 0 or more`);
+    }
+  }
+  if (max < min) {
+    throw new Error(`PlatformService: service "${name}" has maxCapacity ${max} below minCapacity ${min}; raise maxCapacity or lower minCapacity`);
+  }
+  if (desired < min || desired > max) {
+    throw new Error(`PlatformService: service "${name}" has desiredCount ${desired} outside minCapacity..maxCapacity (${min}..${max}); choose a desiredCount in that range`);
+  }
+  const target = props.targetCpuUtilizationPercent;
+  if (target !== undefined && !Token.isUnresolved(target) && !(target > 0 && target <= 100)) {
+    throw new Error(`PlatformService: service "${name}" has targetCpuUtilizationPercent ${target}; choose a value above 0 and at most 100`);
+  }
+  if (props.healthCheckPath !== undefined && !props.healthCheckPath.startsWith('/')) {
+    throw new Error(`PlatformService: service "${name}" has healthCheckPath "${props.healthCheckPath}"; it must start with "/"`);
+  }
+}
+
+function acknowledgeComplianceFindings(service: PlatformService): void {
+  // The execution and task roles' policies are generated by CDK grants, each scoped to this
+  // service's resources (or, for the shared execution role, to the platform's services).
+  const taskPolicy = service.taskRole.node.tryFindChild('DefaultPolicy');
+  if (taskPolicy) {
+    acknowledge(taskPolicy, 'IAMNoInlinePolicy', COMPLIANCE_PACKS,
+      `The task role's only policy, generated from the grants service ${service.name} was given.`);
+  }
+}
