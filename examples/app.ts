@@ -9,9 +9,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as cxapi from 'aws-cdk-lib/cx-api';
-import { PrivateNetwork } from 'cdk-dataflow-platform';
+import { DataflowPlatform } from 'cdk-dataflow-platform';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 
 const app = new App({
@@ -27,8 +28,20 @@ const app = new App({
 Validations.of(app).addPlugins(new CfnGuardValidator({ controlTowerRulesEnabled: true }));
 
 const stack = new Stack(app, 'DataflowExample', { env: { account: '123456789012', region: 'us-east-1' } });
-const network = new PrivateNetwork(stack, 'Network', { maxAzs: 2 });
-network.addInterfaceEndpoint('SsmMessages', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
+// Images come from ECR: tasks in isolated subnets cannot reach a public registry.
+const repository = ecr.Repository.fromRepositoryName(stack, 'Repository', 'shop');
+const platform = new DataflowPlatform(stack, 'Dataflow', { environmentName: 'dev' });
+platform.addService('orders', {
+  image: ecs.ContainerImage.fromEcrRepository(repository, 'orders-1.0.0'),
+  port: 8080,
+  healthCheckPath: '/actuator/health',
+  connectsTo: ['billing'],
+});
+platform.addService('billing', {
+  image: ecs.ContainerImage.fromEcrRepository(repository, 'billing-1.0.0'),
+  port: 8081,
+  healthCheckPath: '/actuator/health',
+});
 
 const assembly = app.synth();
 
@@ -62,8 +75,11 @@ for (const resource of Object.values(template.Resources)) {
   byType.set(resource.Type, (byType.get(resource.Type) ?? 0) + 1);
 }
 const total = Object.keys(template.Resources).length;
+const routes = platform.services.map(s => `  /${s.apiPath}/{proxy+} → ${s.discoveryName}:${s.port}`);
 const lines = [
   `Synthesized ${stack.stackName} to ${assembly.directory}`,
+  `API routes (stage "${platform.gateway.stageName}", authorization ${platform.gateway.authorization.type}):`,
+  ...routes,
   `Resources: ${total}`,
   ...[...byType.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => `  ${String(n).padStart(3)}  ${type}`),
   `CloudFormation validator and Control Tower rule violations: ${validation.length}`,

@@ -142,6 +142,9 @@ export class PrivateGateway extends Construct {
   /** The deployed stage. */
   public readonly stage: apigateway.Stage;
 
+  /** The stage name, the first segment of every URL path. */
+  public readonly stageName: string;
+
   /** The internal Network Load Balancer every route forwards to. */
   public readonly loadBalancer: elbv2.NetworkLoadBalancer;
 
@@ -266,7 +269,10 @@ export class PrivateGateway extends Construct {
         throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
       },
     });
+    // RestApi adds a stack output with the URL; the platform adds no output a user did not ask for.
+    this.api.node.tryRemoveChild('Endpoint');
     this.stage = this.api.deploymentStage;
+    this.stageName = stageName;
     this.url = this.api.url;
     this.requestValidator = this.api.addRequestValidator('RequestValidator', {
       // Parameters: the proxy path must be present. Bodies: validated wherever a method has a model.

@@ -8,7 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GatewayRoute, PrivateGateway } from '../gateway/private-gateway';
 import { fargateSizeProblem } from '../private/fargate';
-import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
+import { createLogEncryptionKey } from '../private/kms';
+import { acknowledge, acknowledgeControl, acknowledgeExecutionRolePolicy, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
 import { normalizeApiPath, serviceNameProblem } from '../private/names';
 
 /**
@@ -193,7 +194,7 @@ export interface PlatformServiceProps extends PlatformServiceOptions {
   /**
    * The KMS key that encrypts the log group; its policy must admit CloudWatch Logs.
    *
-   * @default - CloudWatch Logs' own encryption
+   * @default - a new customer managed key with rotation
    */
   readonly logEncryptionKey?: kms.IKey;
 
@@ -282,10 +283,11 @@ export class PlatformService extends Construct implements ec2.IConnectable {
     const minCapacity = props.minCapacity ?? desiredCount;
     const maxCapacity = props.maxCapacity ?? Math.max(desiredCount * 2, minCapacity);
 
+    const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: props.logEncryptionKey,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+      encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', logRemovalPolicy),
+      removalPolicy: logRemovalPolicy,
     });
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDef', {
@@ -318,6 +320,11 @@ export class PlatformService extends Construct implements ec2.IConnectable {
       }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.name }),
     });
+    if (!props.executionRole && this.taskDefinition.executionRole) {
+      // A role of this service's own, given its grants by addContainer: its findings are acknowledged
+      // here (a shared role's owner acknowledges those of a shared one).
+      acknowledgeExecutionRolePolicy(this.taskDefinition.executionRole);
+    }
     if (props.user === undefined) {
       acknowledgeControl(this.taskDefinition, 'ecs_task_definition_nonroot_user_check',
         'The image decides its user (Spring Boot/Paketo images run as a non-root user); set user to force one.');

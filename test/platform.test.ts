@@ -1,0 +1,625 @@
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ApiAuthorization, DataflowPlatform, DataflowPlatformProps, PlatformServiceOptions } from '../src';
+import { expectNoNagFindings, nagFindings, newTestStack, testContext } from './helpers/gates';
+
+function image(stack: Stack, tag = 'v1'): ecs.ContainerImage {
+  const repository = (stack.node.tryFindChild('Repo') as ecr.IRepository | undefined)
+    ?? ecr.Repository.fromRepositoryName(stack, 'Repo', 'services');
+  return ecs.ContainerImage.fromEcrRepository(repository, tag);
+}
+
+function platformWith(props: DataflowPlatformProps = {}, stack = newTestStack()): { stack: Stack; platform: DataflowPlatform } {
+  const platform = new DataflowPlatform(stack, 'Dataflow', props);
+  return { stack, platform };
+}
+
+function twoServices(props: DataflowPlatformProps = {}) {
+  const { stack, platform } = platformWith(props);
+  const orders = platform.addService('orders', {
+    image: image(stack),
+    port: 8080,
+    healthCheckPath: '/actuator/health',
+    connectsTo: ['billing'],
+    environment: { KEY: 'value' },
+  });
+  const billing = platform.addService('billing', { image: image(stack, 'v2'), port: 8081 });
+  return { stack, platform, orders, billing, template: Template.fromStack(stack) };
+}
+
+function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as any);
+}
+
+describe('DataflowPlatform with two services', () => {
+  const { stack, platform, orders, billing, template } = twoServices();
+
+  test('exposes its parts', () => {
+    expect(platform.vpc).toBe(platform.network.vpc);
+    expect(platform.services.map(s => s.name)).toEqual(['orders', 'billing']);
+    expect(platform.findService('billing')).toBe(billing);
+    expect(platform.gateway.api).toBeDefined();
+    expect(platform.gateway.loadBalancer).toBeDefined();
+    expect(platform.gateway.vpcLink).toBeDefined();
+    expect(stack.resolve(platform.gateway.url)).toEqual(stack.resolve(platform.gateway.api.url));
+    expect(orders.endpoint).toBe('http://orders:8080');
+    expect(orders.discoveryName).toBe('orders');
+    expect(orders.apiPath).toBe('orders');
+    expect(orders.service).toBeInstanceOf(ecs.FargateService);
+    expect(orders.container.containerName).toBe('orders');
+    expect(orders.connections.securityGroups).toContain(orders.securityGroup);
+  });
+
+  test('cluster has Container Insights and an HTTP namespace for Service Connect', () => {
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+    template.resourceCountIs('AWS::ServiceDiscovery::HttpNamespace', 1);
+    template.resourceCountIs('AWS::ServiceDiscovery::PrivateDnsNamespace', 0);
+    template.resourceCountIs('AWS::Route53::HostedZone', 0);
+  });
+
+  test('every service has Service Connect with a named HTTP port mapping', () => {
+    for (const [name, port] of [['orders', 8080], ['billing', 8081]] as const) {
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        ContainerDefinitions: [Match.objectLike({
+          Name: name,
+          PortMappings: [{ Name: name, ContainerPort: port, Protocol: 'tcp', AppProtocol: 'http' }],
+        })],
+      });
+      template.hasResourceProperties('AWS::ECS::Service', {
+        ServiceConnectConfiguration: {
+          Enabled: true,
+          Namespace: Match.anyValue(),
+          Services: [{ PortName: name, DiscoveryName: name, ClientAliases: [{ DnsName: name, Port: port }] }],
+          LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+        },
+      });
+    }
+  });
+
+  test('one internal NLB with cross-zone load balancing in the isolated subnets', () => {
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Type: 'network',
+      Scheme: 'internal',
+      EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: 'off',
+      Subnets: platform.vpc.isolatedSubnets.map(s => stack.resolve(s.subnetId)),
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }]),
+    });
+  });
+
+  test('one TCP listener and one ip target group with an HTTP health check per service', () => {
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 2);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 8080,
+      Protocol: 'TCP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: logicalId(stack, orders.targetGroup) } }],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 8080,
+      Protocol: 'TCP',
+      TargetType: 'ip',
+      HealthCheckEnabled: true,
+      HealthCheckProtocol: 'HTTP',
+      HealthCheckPath: '/actuator/health',
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 8081, HealthCheckPath: '/' });
+  });
+
+  test('the task security group admits the service port only from the NLB and declared callers', () => {
+    const nlbSg = logicalId(stack, platform.gateway.loadBalancerSecurityGroup);
+    const ordersSg = logicalId(stack, orders.securityGroup);
+    const billingSg = logicalId(stack, billing.securityGroup);
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map(r => r.Properties);
+    const toGroup = (sg: string) => ingress.filter(p => JSON.stringify(p.GroupId).includes(sg));
+    expect(toGroup(ordersSg)).toEqual([
+      expect.objectContaining({ FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] } }),
+    ]);
+    expect(toGroup(billingSg)).toEqual(expect.arrayContaining([
+      expect.objectContaining({ FromPort: 8081, SourceSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] } }),
+      expect.objectContaining({ FromPort: 8081, SourceSecurityGroupId: { 'Fn::GetAtt': [ordersSg, 'GroupId'] } }),
+    ]));
+    expect(toGroup(billingSg)).toHaveLength(2);
+  });
+
+  test('the NLB admits route ports only from the VPC link, and the VPC link reaches nothing else', () => {
+    const nlbSg = logicalId(stack, platform.gateway.loadBalancerSecurityGroup);
+    const linkSg = logicalId(stack, platform.gateway.vpcLinkSecurityGroup);
+    for (const port of [8080, 8081]) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [linkSg, 'GroupId'] },
+        FromPort: port,
+        ToPort: port,
+      });
+    }
+    const linkEgress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress'))
+      .map(r => r.Properties)
+      .filter(p => JSON.stringify(p.GroupId).includes(linkSg));
+    expect(linkEgress).toEqual([8080, 8081].map(port => expect.objectContaining({
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] },
+      FromPort: port,
+      ToPort: port,
+    })));
+    const linkGroup = template.toJSON().Resources[linkSg].Properties;
+    expect(linkGroup.SecurityGroupIngress).toBeUndefined();
+    expect(linkGroup.SecurityGroupEgress).toBeUndefined();
+  });
+
+  test('nothing admits 0.0.0.0/0 or ::/0', () => {
+    for (const sg of Object.values(template.findResources('AWS::EC2::SecurityGroup'))) {
+      for (const rule of sg.Properties.SecurityGroupIngress ?? []) {
+        expect(rule.CidrIp).not.toBe('0.0.0.0/0');
+        expect(rule.CidrIpv6).not.toBe('::/0');
+      }
+    }
+    for (const rule of Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))) {
+      expect(rule.Properties.CidrIp).toBeUndefined();
+    }
+  });
+
+  test('one REST API with one VPC link (v2) naming the NLB on every integration', () => {
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    template.resourceCountIs('AWS::ApiGatewayV2::VpcLink', 1);
+    template.resourceCountIs('AWS::ApiGateway::VpcLink', 0);
+    const linkId = logicalId(stack, platform.gateway.vpcLink);
+    const nlbId = logicalId(stack, platform.gateway.loadBalancer);
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+    expect(methods).toHaveLength(4);
+    for (const method of methods) {
+      expect(method.Properties.HttpMethod).toBe('ANY');
+      expect(method.Properties.Integration).toMatchObject({
+        Type: 'HTTP_PROXY',
+        IntegrationHttpMethod: 'ANY',
+        ConnectionType: 'VPC_LINK',
+        ConnectionId: { Ref: linkId },
+        IntegrationTarget: { Ref: nlbId },
+      });
+    }
+  });
+
+  test('routes /<path> and /<path>/{proxy+} to the service port, passing the proxy path', () => {
+    const nlbId = logicalId(stack, platform.gateway.loadBalancer);
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'orders' });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      ResourceId: { Ref: Match.stringLikeRegexp('ordersproxy') },
+      RequestParameters: { 'method.request.path.proxy': true },
+      RequestValidatorId: Match.anyValue(),
+      Integration: Match.objectLike({
+        Uri: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [nlbId, 'DNSName'] }, ':8080/{proxy}']] },
+        RequestParameters: { 'integration.request.path.proxy': 'method.request.path.proxy' },
+      }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      ResourceId: { Ref: Match.stringLikeRegexp('Apiorders[0-9A-F]{8}$') },
+      Integration: Match.objectLike({
+        Uri: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [nlbId, 'DNSName'] }, ':8080/']] },
+      }),
+    });
+    expect(orders.route.path).toBe('orders');
+    expect(stack.resolve(orders.url)).toEqual(stack.resolve(`${platform.gateway.api.url}orders`));
+  });
+
+  test('every method requires IAM authorization by default', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+    for (const method of methods) {
+      expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+    }
+  });
+
+  test('the stage writes JSON access logs, execution logs and traces, and throttles', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'api',
+      TracingEnabled: true,
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::Join': ['', Match.arrayWith([{ Ref: logicalId(stack, platform.gateway.accessLogGroup) }])] },
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
+      MethodSettings: [Match.objectLike({
+        LoggingLevel: 'INFO',
+        DataTraceEnabled: false,
+        MetricsEnabled: true,
+        ThrottlingRateLimit: 100,
+        ThrottlingBurstLimit: 200,
+      })],
+    });
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestParameters: true });
+  });
+
+  test('Fargate services roll back failed deployments and wait out a grace period', () => {
+    template.allResourcesProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DeploymentConfiguration: Match.objectLike({
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+      }),
+      HealthCheckGracePeriodSeconds: 60,
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
+    });
+  });
+
+  test('one log group per service, with retention and the platform key', () => {
+    for (const service of [orders, billing]) {
+      template.hasResource('AWS::Logs::LogGroup', {
+        Properties: {
+          RetentionInDays: 30,
+          KmsKeyId: { 'Fn::GetAtt': [logicalId(stack, platform.logEncryptionKey as any), 'Arn'] },
+        },
+        DeletionPolicy: 'Delete',
+      });
+      expect(stack.resolve(service.logGroup.logGroupName)).toEqual({ Ref: logicalId(stack, service.logGroup) });
+    }
+    template.resourceCountIs('AWS::Logs::LogGroup', 4);
+  });
+
+  test('a task role per service and one shared execution role', () => {
+    expect(orders.taskRole).not.toBe(billing.taskRole);
+    const taskDefs = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    const taskRoles = new Set(taskDefs.map(t => JSON.stringify(t.Properties.TaskRoleArn)));
+    const executionRoles = new Set(taskDefs.map(t => JSON.stringify(t.Properties.ExecutionRoleArn)));
+    expect(taskRoles.size).toBe(2);
+    expect(executionRoles.size).toBe(1);
+  });
+
+  test('autoscaling on CPU between min and max capacity', () => {
+    template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 2);
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 2 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        TargetValue: 70,
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+      }),
+    });
+  });
+
+  test('a caller depends on the services it connects to', () => {
+    const ordersService = template.toJSON().Resources[logicalId(stack, orders.service)];
+    expect(ordersService.DependsOn).toEqual(expect.arrayContaining([logicalId(stack, billing.service)]));
+    const billingService = template.toJSON().Resources[logicalId(stack, billing.service)];
+    expect(billingService.DependsOn ?? []).not.toContain(logicalId(stack, orders.service));
+  });
+
+  test('the endpoints Service Connect needs are added', () => {
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.ecs-agent' });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.ecs-telemetry' });
+    expect(JSON.stringify(template.toJSON())).not.toContain('com.amazonaws.us-east-1.ecs"');
+  });
+
+  test('adds no stack outputs', () => {
+    expect(template.toJSON().Outputs).toBeUndefined();
+  });
+
+  test('tags resources with the environment name', () => {
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      Tags: Match.arrayWith([{ Key: 'cdk-dataflow-platform:environment', Value: 'dev' }]),
+    });
+  });
+
+  test('passes cdk-nag', () => {
+    expectNoNagFindings(stack);
+  });
+});
+
+describe('service order and connections', () => {
+  test('connectsTo may name a service added later, and the rule and dependency are the same', () => {
+    const { stack, platform } = platformWith();
+    const caller = platform.addService('caller', { image: image(stack), port: 8080, connectsTo: ['callee'] });
+    const callee = platform.addService('callee', { image: image(stack), port: 8081 });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [logicalId(stack, callee.securityGroup), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [logicalId(stack, caller.securityGroup), 'GroupId'] },
+      FromPort: 8081,
+    });
+    expect(template.toJSON().Resources[logicalId(stack, caller.service)].DependsOn).toContain(logicalId(stack, callee.service));
+  });
+
+  test('peer rules grow with declared calls, not with the square of the services', () => {
+    const { stack, platform } = platformWith();
+    for (let i = 0; i < 10; i++) {
+      platform.addService(`svc${i}`, { image: image(stack), port: 8000 + i, connectsTo: i > 0 ? [`svc${i - 1}`] : [] });
+    }
+    const template = Template.fromStack(stack);
+    const peerRules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .filter(r => String(r.Properties.Description).startsWith('Service Connect'));
+    expect(peerRules).toHaveLength(9);
+  });
+
+  test('connectsTo naming an unknown service fails at synth', () => {
+    const { stack, platform } = platformWith();
+    platform.addService('orders', { image: image(stack), port: 8080, connectsTo: ['nope'] });
+    expect(() => Template.fromStack(stack)).toThrow(/service "orders" connectsTo "nope", which is not a service of this platform \(services: orders\)/);
+  });
+
+  test('a platform without services fails at synth', () => {
+    const { stack } = platformWith();
+    expect(() => Template.fromStack(stack)).toThrow(/has no routes: add at least one service/);
+  });
+});
+
+describe('authorization', () => {
+  function methodsOf(props: DataflowPlatformProps, build?: (stack: Stack) => DataflowPlatformProps) {
+    const stack = newTestStack();
+    const platform = new DataflowPlatform(stack, 'Dataflow', build ? build(stack) : props);
+    platform.addService('orders', { image: image(stack), port: 8080 });
+    return { stack, platform, template: Template.fromStack(stack) };
+  }
+
+  test('cognito: every method uses one user pool authorizer', () => {
+    const { template } = methodsOf({}, stack => ({
+      apiAuthorization: ApiAuthorization.cognito(new cognito.UserPool(stack, 'Pool'), ['orders/read']),
+    }));
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'COGNITO_USER_POOLS' });
+    template.allResourcesProperties('AWS::ApiGateway::Method', {
+      AuthorizationType: 'COGNITO_USER_POOLS',
+      AuthorizerId: Match.anyValue(),
+      AuthorizationScopes: ['orders/read'],
+    });
+  });
+
+  test('apiKey: every method requires a key of the usage plan on this stage', () => {
+    const { template, platform } = methodsOf({ apiAuthorization: ApiAuthorization.apiKey() });
+    template.allResourcesProperties('AWS::ApiGateway::Method', { ApiKeyRequired: true });
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
+      Throttle: { RateLimit: 100, BurstLimit: 200 },
+    });
+    expect(platform.gateway.usagePlan).toBeDefined();
+    expect(platform.gateway.apiKey).toBeDefined();
+  });
+
+  test('none: only when chosen, with a synth warning, and cdk-nag still flags it', () => {
+    const { stack, template } = methodsOf({ apiAuthorization: ApiAuthorization.none() });
+    template.allResourcesProperties('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('open to anyone who knows the URL'));
+    expect(warnings).toHaveLength(1);
+    expect(nagFindings(stack).map(f => f.rule)).toContain('AwsSolutions-APIG4');
+  });
+
+  test('iam: no warning and grantInvoke scopes execute-api:Invoke to the stage', () => {
+    const stack = newTestStack();
+    const platform = new DataflowPlatform(stack, 'Dataflow');
+    platform.addService('orders', { image: image(stack), port: 8080 });
+    const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+    platform.gateway.grantInvoke(role);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('open to anyone'))).toHaveLength(0);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
+      PolicyDocument: {
+        Statement: [Match.objectLike({
+          Action: 'execute-api:Invoke',
+          Resource: {
+            'Fn::Join': ['', [
+              'arn:aws:execute-api:us-east-1:123456789012:',
+              { Ref: logicalId(stack, platform.gateway.api) },
+              '/',
+              { Ref: logicalId(stack, platform.gateway.stage) },
+              '/*/*',
+            ]],
+          },
+        })],
+      },
+    });
+  });
+
+  test('a web ACL is associated with the stage when given', () => {
+    const { template } = methodsOf({ webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/platform/abc' });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/platform/abc',
+      ResourceArn: Match.anyValue(),
+    });
+  });
+});
+
+describe('service options', () => {
+  test('ECS Exec, Spot, ARM64, sizes, capacities and commands', () => {
+    const { stack, platform } = platformWith();
+    platform.addService('worker', {
+      image: image(stack),
+      port: 9000,
+      cpu: 1024,
+      memoryLimitMiB: 4096,
+      desiredCount: 3,
+      minCapacity: 2,
+      maxCapacity: 6,
+      targetCpuUtilizationPercent: 55,
+      enableExecuteCommand: true,
+      spot: true,
+      cpuArchitecture: ecs.CpuArchitecture.ARM64,
+      command: ['java', '-jar', 'app.jar'],
+      healthCheckGracePeriod: Duration.seconds(120),
+      user: '1000',
+      readonlyRootFilesystem: true,
+      apiPath: '/team/worker/',
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '1024',
+      Memory: '4096',
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [Match.objectLike({
+        Command: ['java', '-jar', 'app.jar'],
+        Memory: 4096,
+        User: '1000',
+        ReadonlyRootFilesystem: true,
+      })],
+    });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 3,
+      EnableExecuteCommand: true,
+      HealthCheckGracePeriodSeconds: 120,
+      CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 6 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 55 }),
+    });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.ssmmessages' });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'team' });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'worker' });
+    expect(platform.findService('worker')!.apiPath).toBe('team/worker');
+    expectNoNagFindings(stack);
+  });
+
+  test('secrets reach the container as ECS secrets, not environment', () => {
+    const { stack, platform } = platformWith();
+    const secret = new secretsmanager.Secret(stack, 'Token');
+    platform.addService('orders', {
+      image: image(stack),
+      port: 8080,
+      secrets: { TOKEN: ecs.Secret.fromSecretsManager(secret) },
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({
+        Secrets: [{ Name: 'TOKEN', ValueFrom: { Ref: Match.stringLikeRegexp('^Token') } }],
+        Environment: Match.absent(),
+      })],
+    });
+  });
+});
+
+describe('production', () => {
+  test('3 AZs, a year of retained logs, 2 tasks per service, deletion protection', () => {
+    const { stack, platform } = platformWith({ production: true });
+    const orders = platform.addService('orders', { image: image(stack), port: 8080 });
+    const template = Template.fromStack(stack);
+    expect(platform.vpc.isolatedSubnets).toHaveLength(3);
+    template.allResources('AWS::Logs::LogGroup', {
+      Properties: Match.objectLike({ RetentionInDays: 365 }),
+      DeletionPolicy: 'Retain',
+    });
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 2 });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+    });
+    expect(orders.scaling).toBeDefined();
+    expectNoNagFindings(stack);
+  });
+
+  test('every production default is overridable', () => {
+    const { stack, platform } = platformWith({
+      production: true,
+      maxAzs: 2,
+      logRetention: logs.RetentionDays.TWO_YEARS,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+    platform.addService('orders', { image: image(stack), port: 8080, desiredCount: 1, minCapacity: 1 });
+    const template = Template.fromStack(stack);
+    expect(platform.vpc.isolatedSubnets).toHaveLength(2);
+    template.allResources('AWS::Logs::LogGroup', {
+      Properties: Match.objectLike({ RetentionInDays: 731 }),
+      DeletionPolicy: 'Delete',
+    });
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 1 });
+  });
+});
+
+describe('networks', () => {
+  test('a supplied VPC is used as it is', () => {
+    const stack = newTestStack();
+    const vpc = new ec2.Vpc(stack, 'Own', { subnetConfiguration: [{ name: 'I', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const platform = new DataflowPlatform(stack, 'Dataflow', { vpc });
+    platform.addService('orders', { image: image(stack), port: 8080 });
+    expect(platform.vpc).toBe(vpc);
+    Template.fromStack(stack).resourceCountIs('AWS::EC2::VPC', 1);
+  });
+
+  test('the regional ecs endpoint is added where AWS requires it, and when the region is unknown', () => {
+    for (const [region, expected] of [['ca-west-1', true], ['eu-west-1', false]] as const) {
+      const app = new App({ context: testContext() });
+      const stack = new Stack(app, 'Regional', { env: { account: '123456789012', region } });
+      const platform = new DataflowPlatform(stack, 'Dataflow');
+      platform.addService('orders', { image: image(stack), port: 8080 });
+      expect(platform.network.findInterfaceEndpoint('Ecs') !== undefined).toBe(expected);
+    }
+    const agnostic = new Stack(new App({ context: testContext() }), 'Agnostic');
+    const platform = new DataflowPlatform(agnostic, 'Dataflow');
+    expect(platform.network.findInterfaceEndpoint('Ecs')).toBeDefined();
+  });
+});
+
+describe('bad input fails at synth with a clear message', () => {
+  const base = (stack: Stack): PlatformServiceOptions => ({ image: image(stack), port: 8080 });
+
+  function expectAddServiceError(setup: (platform: DataflowPlatform, stack: Stack) => void, message: RegExp) {
+    const { stack, platform } = platformWith();
+    expect(() => setup(platform, stack)).toThrow(message);
+  }
+
+  test('duplicate service names', () => expectAddServiceError((p, s) => {
+    p.addService('orders', base(s));
+    p.addService('orders', { ...base(s), port: 8081 });
+  }, /a service named "orders" already exists; give each service its own name/));
+
+  test.each(['Orders', 'orders_1', '1orders', 'orders-', 'a'.repeat(64), ''])('a name that is not a DNS label: "%s"', name =>
+    expectAddServiceError((p, s) => p.addService(name, base(s)), /service name ".*" is not valid: it (must be a DNS label|has 64 characters)/));
+
+  test('two services on one port', () => expectAddServiceError((p, s) => {
+    p.addService('dataflow', { ...base(s), port: 9393 });
+    p.addService('skipper', { ...base(s), port: 9393 });
+  }, /service "skipper" uses port 9393, already used by "dataflow"; give each service its own port/));
+
+  test.each([0, 65536, -1, 80.5])('port %p outside 1-65535', port =>
+    expectAddServiceError((p, s) => p.addService('orders', { ...base(s), port }), /has port .*; a port must be a whole number from 1 to 65535/));
+
+  test('a port reserved by the platform', () => expectAddServiceError((p, s) => p.addService('orders', { ...base(s), port: 20001 }),
+    /uses port 20001, reserved by the platform \(20000-20190: Spring Cloud Data Flow stream apps/));
+
+  test('an API path that collides with another service', () => expectAddServiceError((p, s) => {
+    p.addService('orders', base(s));
+    p.addService('items', { ...base(s), port: 8081, apiPath: 'orders/items' });
+  }, /service "items" would route API path "\/orders\/items", which overlaps "\/orders" of service "orders"/));
+
+  test('an API path with braces', () => expectAddServiceError((p, s) => p.addService('orders', { ...base(s), apiPath: '{x}' }),
+    /API path "\{x\}" is not valid/));
+
+  test.each([[256, 4096, /memoryLimitMiB 4096 does not go with cpu 256; Fargate accepts 512, 1024, 2048 MiB/], [300, 1024, /cpu 300 is not a Fargate size/], [4096, 8000, /Fargate accepts 8192 to 30720 in steps of 1024 MiB for cpu 4096/]])(
+    'cpu %p with memory %p', (cpu, memoryLimitMiB, message) =>
+      expectAddServiceError((p, s) => p.addService('orders', { ...base(s), cpu, memoryLimitMiB }), message));
+
+  test('desiredCount outside minCapacity..maxCapacity', () => expectAddServiceError(
+    (p, s) => p.addService('orders', { ...base(s), desiredCount: 5, minCapacity: 1, maxCapacity: 3 }),
+    /desiredCount 5 outside minCapacity\.\.maxCapacity \(1\.\.3\)/));
+
+  test('maxCapacity below minCapacity', () => expectAddServiceError(
+    (p, s) => p.addService('orders', { ...base(s), minCapacity: 4, maxCapacity: 2 }),
+    /maxCapacity 2 below minCapacity 4/));
+
+  test('more services than the NLB has listeners', () => expectAddServiceError((p, s) => {
+    for (let i = 0; i <= 50; i++) {
+      p.addService(`svc${i}`, { ...base(s), port: 8000 + i });
+    }
+  }, /service "svc50" would be service 51, but one Network Load Balancer holds at most 50 listeners/));
+
+  test('an environment name that would not fit tags and names', () => {
+    const stack = newTestStack();
+    expect(() => new DataflowPlatform(stack, 'Dataflow', { environmentName: 'Production Environment' }))
+      .toThrow(/environmentName "Production Environment" must be 1 to 32 lowercase letters/);
+    expect(() => new DataflowPlatform(stack, 'Dataflow2', { environmentName: 'e'.repeat(33) }))
+      .toThrow(/must be 1 to 32/);
+  });
+
+  test('a service that lists itself in connectsTo', () => expectAddServiceError(
+    (p, s) => p.addService('orders', { ...base(s), connectsTo: ['orders'] }), /lists itself in connectsTo/));
+
+  test('a health check path without a leading slash', () => expectAddServiceError(
+    (p, s) => p.addService('orders', { ...base(s), healthCheckPath: 'health' }), /healthCheckPath "health"; it must start with "\/"/));
+});
