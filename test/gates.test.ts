@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { expectNoNagFindings, nagFindings, newTestStack, TEST_ENV } from './helpers/gates';
+import { serviceSpecProblems } from './helpers/service-spec';
 import { newStrictApp } from './helpers/strict';
 
 describe('cdk-nag gate', () => {
@@ -67,5 +68,41 @@ describe('AWS Control Tower proactive rules gate (cfn-guard)', () => {
     const stack = new Stack(app, 'Unsafe', { env: TEST_ENV });
     new s3.Bucket(stack, 'Bucket', { versioned: false, enforceSSL: false });
     expect(() => app.synth()).toThrow(/CT\.S3\.PR\.11.*versioning/);
+  });
+});
+
+describe('CloudFormation schema gate (@aws-cdk/aws-service-spec)', () => {
+  const valid = {
+    Resources: {
+      Queue: { Type: 'AWS::SQS::Queue', Properties: { DelaySeconds: 5, QueueName: { Ref: 'Name' } } },
+      Method: {
+        Type: 'AWS::ApiGateway::Method',
+        Properties: { HttpMethod: 'ANY', ResourceId: 'r', RestApiId: 'a', Integration: { Type: 'HTTP_PROXY', IntegrationTarget: 'arn' } },
+      },
+    },
+  };
+
+  test('accepts valid resources, intrinsics included', () => {
+    expect(serviceSpecProblems(valid)).toEqual([]);
+  });
+
+  test('rejects an unknown type, unknown and missing properties, nested too, and wrong primitive types', () => {
+    const problems = serviceSpecProblems({
+      Resources: {
+        Nope: { Type: 'AWS::SQS::Queues' },
+        Queue: { Type: 'AWS::SQS::Queue', Properties: { DelaySeconds: 'soon', NotAProperty: 1 } },
+        Method: {
+          Type: 'AWS::ApiGateway::Method',
+          Properties: { ResourceId: 'r', RestApiId: 'a', Integration: { Type: 'HTTP_PROXY', Target: 'arn' } },
+        },
+      },
+    });
+    expect(problems).toEqual(expect.arrayContaining([
+      'Nope: unknown resource type AWS::SQS::Queues',
+      expect.stringMatching(/Queue \(AWS::SQS::Queue\)\.DelaySeconds: expected a number/),
+      'Queue (AWS::SQS::Queue).NotAProperty: not a property of this type',
+      'Method (AWS::ApiGateway::Method).HttpMethod: required property missing',
+      'Method (AWS::ApiGateway::Method).Integration.Target: not a property of this type',
+    ]));
   });
 });

@@ -5,6 +5,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { expectNoNagFindings } from './helpers/gates';
+import { serviceSpecProblems } from './helpers/service-spec';
 import { newStrictApp } from './helpers/strict';
 import { buildPlatformApp, buildProductionPlatformApp } from './integ.platform';
 import { buildPrivateNetworkApp } from './integ.private-network';
@@ -25,6 +26,10 @@ describe.each(INTEG_APPS)('integ app %s', (_name, build) => {
 
   test('passes cdk-nag', () => {
     expectNoNagFindings(stack);
+  });
+
+  test('every resource is valid for @aws-cdk/aws-service-spec (second schema source)', () => {
+    expect(serviceSpecProblems(Template.fromStack(stack).toJSON())).toEqual([]);
   });
 
   test('matches the committed snapshot', () => {
