@@ -36,6 +36,8 @@ platform.addService('orders', {
   port: 8080,
   healthCheckPath: '/actuator/health',
   connectsTo: ['billing'],
+  useDatabase: true,
+  useKafka: true,
 });
 platform.addService('billing', {
   image: ecs.ContainerImage.fromEcrRepository(repository, 'billing-1.0.0'),

@@ -1,4 +1,6 @@
 export * from './network';
 export * from './gateway';
 export * from './service';
+export * from './database';
+export * from './kafka';
 export * from './platform';

@@ -6,14 +6,17 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
+import { PostgresDatabase, PostgresDatabaseOptions } from './database/postgres-database';
 import { ApiAuthorization } from './gateway/api-authorization';
 import { PrivateGateway } from './gateway/private-gateway';
+import { KafkaClientAuthentication, KafkaCluster, KafkaClusterOptions } from './kafka/kafka-cluster';
 import { PrivateNetwork } from './network/private-network';
 import { createLogEncryptionKey } from './private/kms';
 import { acknowledgeControl, acknowledgeExecutionRolePolicy } from './private/nag';
 import { apiPathsOverlap, normalizeApiPath, pascalCase } from './private/names';
 import { QUOTAS } from './private/quotas';
 import { needsRegionalEcsEndpoints } from './private/regions';
+import { ContainerSettings, databaseSettings, kafkaSettings } from './private/wiring';
 import { PlatformService, PlatformServiceOptions } from './service/platform-service';
 
 /**
@@ -120,6 +123,20 @@ export interface DataflowPlatformProps {
    * @default - a new customer managed key with rotation
    */
   readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * The PostgreSQL database; `enabled: false` for a platform whose services need none.
+   *
+   * @default - a PostgresDatabase with its defaults
+   */
+  readonly database?: PostgresDatabaseOptions;
+
+  /**
+   * The Kafka cluster; `enabled: false` for a platform whose services need none.
+   *
+   * @default - a KafkaCluster with its defaults
+   */
+  readonly kafka?: KafkaClusterOptions;
 }
 
 /** Ports no service may use, with the reason. */
@@ -177,6 +194,12 @@ export class DataflowPlatform extends Construct {
 
   /** How long the platform's logs are kept. */
   public readonly logRetention: logs.RetentionDays;
+
+  /** The PostgreSQL database; undefined when `database.enabled` is false. */
+  public readonly database?: PostgresDatabase;
+
+  /** The Kafka cluster; undefined when `kafka.enabled` is false. */
+  public readonly kafka?: KafkaCluster;
 
   private readonly logRemovalPolicy: RemovalPolicy;
   private readonly retentionIsDevelopmentDefault: boolean;
@@ -256,6 +279,34 @@ export class DataflowPlatform extends Construct {
     });
     this.acknowledgeDevelopmentRetention(this.gateway.accessLogGroup);
 
+    // --- Data tier --------------------------------------------------------------------------------
+    if (props.database?.enabled ?? true) {
+      this.database = new PostgresDatabase(this, 'Database', {
+        ...props.database,
+        vpc: this.vpc,
+        subnets: this.network.subnets,
+        production: this.production,
+        logRetention: this.logRetention,
+        logEncryptionKey: this.logEncryptionKey,
+        logRemovalPolicy: this.logRemovalPolicy,
+      });
+      for (const logGroup of this.database.logGroups) {
+        this.acknowledgeDevelopmentRetention(logGroup);
+      }
+    }
+    if (props.kafka?.enabled ?? true) {
+      this.kafka = new KafkaCluster(this, 'Kafka', {
+        ...props.kafka,
+        vpc: this.vpc,
+        subnets: this.network.subnets,
+        production: this.production,
+        logRetention: this.logRetention,
+        logEncryptionKey: this.logEncryptionKey,
+        logRemovalPolicy: this.logRemovalPolicy,
+      });
+      this.acknowledgeDevelopmentRetention(this.kafka.logGroup);
+    }
+
     this.node.addValidation({ validate: () => this.validateConnections() });
   }
 
@@ -280,9 +331,12 @@ export class DataflowPlatform extends Construct {
    */
   public addService(name: string, options: PlatformServiceOptions): PlatformService {
     this.validateNewService(name, options);
+    const settings = this.dataSettings(name, options);
 
     const service = new PlatformService(this, `Service${pascalCase(name)}`, {
       ...options,
+      environment: { ...options.environment, ...settings.environment },
+      secrets: { ...options.secrets, ...settings.secrets },
       name,
       desiredCount: options.desiredCount ?? (this.production ? Math.max(2, options.minCapacity ?? 0) : undefined),
       cluster: this.cluster,
@@ -295,6 +349,15 @@ export class DataflowPlatform extends Construct {
     });
     this.acknowledgeDevelopmentRetention(service.logGroup);
     this.acknowledgeExecutionRolePolicy();
+    if (options.useDatabase && this.database) {
+      this.database.connections.allowDefaultPortFrom(service, `PostgreSQL from service ${name}`);
+    }
+    if (options.useKafka && this.kafka) {
+      this.kafka.connections.allowDefaultPortFrom(service, `Kafka from service ${name}`);
+      if (this.kafka.clientAuthentication === KafkaClientAuthentication.IAM) {
+        this.kafka.grantReadWrite(service.taskRole);
+      }
+    }
     if (options.enableExecuteCommand && this.network.endpointSecurityGroup) {
       this.network.addInterfaceEndpoint('SsmMessages', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
     }
@@ -340,6 +403,35 @@ export class DataflowPlatform extends Construct {
         throw new Error(`DataflowPlatform: service "${name}" lists itself in connectsTo; a service reaches itself without it`);
       }
     }
+  }
+
+  /** The container settings of the data services `options` asks for; throws on a conflict. */
+  private dataSettings(name: string, options: PlatformServiceOptions): ContainerSettings {
+    const parts: Array<[string, ContainerSettings]> = [];
+    if (options.useDatabase) {
+      if (!this.database) {
+        throw new Error(`DataflowPlatform: service "${name}" has useDatabase: true, but the platform's database is turned off (database.enabled: false); enable the database or remove useDatabase`);
+      }
+      parts.push(['useDatabase', databaseSettings(this.database)]);
+    }
+    if (options.useKafka) {
+      if (!this.kafka) {
+        throw new Error(`DataflowPlatform: service "${name}" has useKafka: true, but the platform's Kafka cluster is turned off (kafka.enabled: false); enable Kafka or remove useKafka`);
+      }
+      parts.push(['useKafka', kafkaSettings(this.kafka)]);
+    }
+    const own = new Set([...Object.keys(options.environment ?? {}), ...Object.keys(options.secrets ?? {})]);
+    const environment: { [key: string]: string } = {};
+    const secrets: { [key: string]: ecs.Secret } = {};
+    for (const [option, part] of parts) {
+      const clash = [...Object.keys(part.environment), ...Object.keys(part.secrets)].find(key => own.has(key));
+      if (clash) {
+        throw new Error(`DataflowPlatform: service "${name}" sets ${clash}, which ${option} sets for it; remove ${clash} from environment/secrets, or wire that data service yourself without ${option}`);
+      }
+      Object.assign(environment, part.environment);
+      Object.assign(secrets, part.secrets);
+    }
+    return { environment, secrets };
   }
 
   private validateConnections(): string[] {

@@ -2,10 +2,10 @@
  * Whole app: a development DataflowPlatform with two services that call each other through
  * Service Connect, images from ECR. Synthesized by integ.test.ts through every whole-app gate.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { DataflowPlatform } from '../src';
+import { DataflowPlatform, KafkaClientAuthentication } from '../src';
 import { TEST_ENV } from './helpers/gates';
 
 export function buildPlatformApp(app: App): Stack {
@@ -18,12 +18,15 @@ export function buildPlatformApp(app: App): Stack {
     healthCheckPath: '/actuator/health',
     environment: { SPRING_PROFILES_ACTIVE: 'dev' },
     connectsTo: ['billing'],
+    useDatabase: true,
+    useKafka: true,
   });
   platform.addService('billing', {
     image: ecs.ContainerImage.fromEcrRepository(repository, 'billing-1.0.0'),
     port: 8081,
     healthCheckPath: '/health',
     enableExecuteCommand: true,
+    useKafka: true,
   });
   return stack;
 }
@@ -31,11 +34,18 @@ export function buildPlatformApp(app: App): Stack {
 export function buildProductionPlatformApp(app: App): Stack {
   const stack = new Stack(app, 'ProductionPlatformInteg', { env: TEST_ENV });
   const repository = ecr.Repository.fromRepositoryName(stack, 'Repository', 'shop');
-  const platform = new DataflowPlatform(stack, 'Dataflow', { environmentName: 'prod', production: true });
+  const platform = new DataflowPlatform(stack, 'Dataflow', {
+    environmentName: 'prod',
+    production: true,
+    database: { rotationInterval: Duration.days(30) },
+    kafka: { clientAuthentication: KafkaClientAuthentication.IAM },
+  });
   platform.addService('orders', {
     image: ecs.ContainerImage.fromEcrRepository(repository, 'orders-1.0.0'),
     port: 8080,
     healthCheckPath: '/actuator/health',
+    useDatabase: true,
+    useKafka: true,
   });
   return stack;
 }

@@ -7,7 +7,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ApiAuthorization, DataflowPlatform, DataflowPlatformProps, PlatformServiceOptions } from '../src';
+import { ApiAuthorization, DataflowPlatform, DataflowPlatformProps, KafkaClientAuthentication, KafkaCluster, PlatformServiceOptions, PostgresDatabase } from '../src';
 import { expectNoNagFindings, nagFindings, newTestStack, testContext } from './helpers/gates';
 
 function image(stack: Stack, tag = 'v1'): ecs.ContainerImage {
@@ -261,7 +261,8 @@ describe('DataflowPlatform with two services', () => {
       });
       expect(stack.resolve(service.logGroup.logGroupName)).toEqual({ Ref: logicalId(stack, service.logGroup) });
     }
-    template.resourceCountIs('AWS::Logs::LogGroup', 4);
+    // 2 services, VPC flow logs, API access logs, 2 PostgreSQL exports, MSK broker logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', 7);
   });
 
   test('a task role per service and one shared execution role', () => {
@@ -622,4 +623,154 @@ describe('bad input fails at synth with a clear message', () => {
 
   test('a health check path without a leading slash', () => expectAddServiceError(
     (p, s) => p.addService('orders', { ...base(s), healthCheckPath: 'health' }), /healthCheckPath "health"; it must start with "\/"/));
+});
+
+describe('data tier wiring', () => {
+  function withData(props: DataflowPlatformProps = {}, options: Partial<PlatformServiceOptions> = {}) {
+    const { stack, platform } = platformWith(props);
+    const service = platform.addService('orders', { image: image(stack), port: 8080, useDatabase: true, useKafka: true, ...options });
+    const other = platform.addService('web', { image: image(stack), port: 8081 });
+    return { stack, platform, service, other, template: Template.fromStack(stack) };
+  }
+
+  test('a database and a Kafka cluster by default', () => {
+    const { platform, template } = withData();
+    expect(platform.database).toBeInstanceOf(PostgresDatabase);
+    expect(platform.kafka).toBeInstanceOf(KafkaCluster);
+    template.resourceCountIs('AWS::RDS::DBInstance', 1);
+    template.resourceCountIs('AWS::MSK::Cluster', 1);
+  });
+
+  test('useDatabase: datasource URL and driver in the environment, credentials as ECS secrets', () => {
+    const { stack, platform, template } = withData();
+    const secretRef = stack.resolve(platform.database!.secret.secretArn);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({
+        Name: 'orders',
+        Environment: Match.arrayWith([
+          { Name: 'SPRING_DATASOURCE_URL', Value: stack.resolve(platform.database!.jdbcUrl) },
+          { Name: 'SPRING_DATASOURCE_DRIVER_CLASS_NAME', Value: 'org.postgresql.Driver' },
+        ]),
+        Secrets: Match.arrayWith([
+          { Name: 'SPRING_DATASOURCE_USERNAME', ValueFrom: { 'Fn::Join': ['', [secretRef, ':username::']] } },
+          { Name: 'SPRING_DATASOURCE_PASSWORD', ValueFrom: { 'Fn::Join': ['', [secretRef, ':password::']] } },
+        ]),
+      })],
+    });
+    expect(JSON.stringify(stack.resolve(platform.database!.jdbcUrl))).toContain('?sslmode=require');
+  });
+
+  test('passwords never appear in a plain environment variable', () => {
+    const { template } = withData();
+    for (const taskDef of Object.values(template.findResources('AWS::ECS::TaskDefinition'))) {
+      for (const container of taskDef.Properties.ContainerDefinitions) {
+        for (const variable of container.Environment ?? []) {
+          expect(variable.Name).not.toMatch(/PASSWORD|SECRET|TOKEN/);
+        }
+      }
+    }
+  });
+
+  test('useKafka: brokers from the lookup and the TLS setting for Spring Kafka and the binder', () => {
+    const { stack, platform, template } = withData();
+    const brokers = stack.resolve(platform.kafka!.bootstrapBrokersTls);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({
+        Name: 'orders',
+        Environment: Match.arrayWith([
+          { Name: 'SPRING_CLOUD_STREAM_KAFKA_BINDER_BROKERS', Value: brokers },
+          { Name: 'SPRING_CLOUD_STREAM_KAFKA_BINDER_CONFIGURATION_SECURITY_PROTOCOL', Value: 'SSL' },
+          { Name: 'SPRING_KAFKA_BOOTSTRAP_SERVERS', Value: brokers },
+          { Name: 'SPRING_KAFKA_PROPERTIES_SECURITY_PROTOCOL', Value: 'SSL' },
+        ]),
+      })],
+    });
+  });
+
+  test('exactly one rule to each data service, from the service that uses it, on its one port', () => {
+    const { stack, platform, service, template } = withData();
+    const rulesInto = (group: ec2.ISecurityGroup) => Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .map(r => r.Properties)
+      .filter(p => JSON.stringify(p.GroupId).includes(logicalId(stack, group as ec2.SecurityGroup)));
+    const serviceSg = { 'Fn::GetAtt': [logicalId(stack, service.securityGroup), 'GroupId'] };
+    expect(rulesInto(platform.database!.connections.securityGroups[0])).toEqual([
+      expect.objectContaining({ FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: serviceSg }),
+    ]);
+    expect(rulesInto(platform.kafka!.connections.securityGroups[0])).toEqual([
+      expect.objectContaining({ FromPort: 9094, ToPort: 9094, SourceSecurityGroupId: serviceSg }),
+    ]);
+  });
+
+  test('a service that uses neither gets no data settings', () => {
+    const { template } = withData();
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Name: 'web', Environment: Match.absent(), Secrets: Match.absent() })],
+    });
+  });
+
+  test('IAM Kafka: SASL settings and topic grants on the task role', () => {
+    const { template } = withData({ kafka: { clientAuthentication: KafkaClientAuthentication.IAM } });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({
+        Name: 'orders',
+        Environment: Match.arrayWith([
+          { Name: 'SPRING_CLOUD_STREAM_KAFKA_BINDER_CONFIGURATION_SECURITY_PROTOCOL', Value: 'SASL_SSL' },
+          { Name: 'SPRING_CLOUD_STREAM_KAFKA_BINDER_CONFIGURATION_SASL_MECHANISM', Value: 'AWS_MSK_IAM' },
+        ]),
+      })],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('ServiceOrdersTaskDefTaskRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'] })]) },
+    });
+  });
+
+  test('database and Kafka options reach the constructs', () => {
+    const { template } = withData({
+      database: { databaseName: 'shop', allocatedStorage: 30 },
+      kafka: { numberOfBrokerNodes: 4, kafkaVersion: '3.9.x' },
+    });
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DBName: 'shop', AllocatedStorage: '30' });
+    template.hasResourceProperties('AWS::MSK::Cluster', { NumberOfBrokerNodes: 4, KafkaVersion: '3.9.x' });
+  });
+
+  test('a platform without data services pays for neither', () => {
+    const { stack, platform } = platformWith({ database: { enabled: false }, kafka: { enabled: false } });
+    platform.addService('web', { image: image(stack), port: 8080 });
+    const template = Template.fromStack(stack);
+    expect(platform.database).toBeUndefined();
+    expect(platform.kafka).toBeUndefined();
+    template.resourceCountIs('AWS::RDS::DBInstance', 0);
+    template.resourceCountIs('AWS::MSK::Cluster', 0);
+    template.resourceCountIs('Custom::AWS', 0);
+  });
+
+  test('useDatabase on a platform whose database is off fails', () => {
+    const { stack, platform } = platformWith({ database: { enabled: false } });
+    expect(() => platform.addService('orders', { image: image(stack), port: 8080, useDatabase: true }))
+      .toThrow(/service "orders" has useDatabase: true, but the platform's database is turned off \(database.enabled: false\)/);
+  });
+
+  test('useKafka on a platform whose Kafka is off fails', () => {
+    const { stack, platform } = platformWith({ kafka: { enabled: false } });
+    expect(() => platform.addService('orders', { image: image(stack), port: 8080, useKafka: true }))
+      .toThrow(/service "orders" has useKafka: true, but the platform's Kafka cluster is turned off/);
+  });
+
+  test('a variable the wiring sets may not be set by hand too', () => {
+    const { stack, platform } = platformWith();
+    expect(() => platform.addService('orders', {
+      image: image(stack), port: 8080, useDatabase: true, environment: { SPRING_DATASOURCE_URL: 'jdbc:postgresql://elsewhere/db' },
+    })).toThrow(/service "orders" sets SPRING_DATASOURCE_URL, which useDatabase sets for it/);
+  });
+
+  test('bad data options fail at synth', () => {
+    expect(() => platformWith({ database: { allocatedStorage: 5 } })).toThrow(/allocatedStorage 5 GiB/);
+    expect(() => platformWith({ kafka: { numberOfBrokerNodes: 3 } })).toThrow(/numberOfBrokerNodes 3 is not a multiple of the 2 client subnets/);
+  });
+
+  test('passes cdk-nag with both wired', () => {
+    const { stack } = withData();
+    expectNoNagFindings(stack);
+  });
 });
