@@ -24,6 +24,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jsiiVersion: '~6.0.16',
   typescriptVersion: '~6.0.3',
 
+  // Copies public images into the platform's ECR repositories at deploy time (a jsii library, so a peer).
+  peerDeps: ['cdk-ecr-deployment@^4.2.65'],
+
   devDeps: [
     // cdk-nag 3 is a validation plugin read through aws-cdk-lib's Validations API; only the tests need it.
     'cdk-nag@3.0.2',
@@ -60,7 +63,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
+    devdirs: ['test', 'examples', 'bench', 'projenrc', '.projenrc.ts'],
   },
   gitignore: ['/examples/cdk.out/', '/examples/node_modules/', '/dist/codegen/', '.jsii.tabl.json', '/test/**/cdk.out/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/.ci/', '/bench/', '/scripts/'] },
@@ -135,6 +138,32 @@ project.addTask('check', {
     { spawn: exampleSynth.name },
     { spawn: codegen.name },
   ],
+});
+
+// Benchmark (not a gate): synth time, resources and template size of the platform vs hand-wired CDK.
+project.addTask('bench', {
+  description: 'Benchmark: synth time, resources and template size of DataflowPlatform vs hand-wired CDK; writes bench/RESULTS.md',
+  exec: 'ts-node --project bench/tsconfig.json bench/bench.ts',
+});
+// bench/ is compiled by ts-node against src/ directly.
+new JsonFile(project, 'bench/tsconfig.json', {
+  obj: {
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'node16',
+      moduleResolution: 'node16',
+      lib: ['es2022'],
+      strict: true,
+      noImplicitAny: true,
+      noUnusedLocals: true,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      types: ['node'],
+      // Sources from bench/ and src/: TypeScript 6 wants the common root named.
+      rootDir: '..',
+    },
+    include: ['*.ts', '../src/**/*.ts'],
+  },
 });
 
 // The example app is compiled by ts-node against the installed package, not against src/.

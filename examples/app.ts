@@ -28,7 +28,9 @@ const app = new App({
 Validations.of(app).addPlugins(new CfnGuardValidator({ controlTowerRulesEnabled: true }));
 
 const stack = new Stack(app, 'DataflowExample', { env: { account: '123456789012', region: 'us-east-1' } });
-// Images come from ECR: tasks in isolated subnets cannot reach a public registry.
+// The default platform runs Spring Cloud Data Flow (dataflow + skipper servers), PostgreSQL and MSK;
+// its images are copied into ECR at deploy time. Two services of our own run beside it; their images
+// come from ECR: tasks in isolated subnets cannot reach a public registry.
 const repository = ecr.Repository.fromRepositoryName(stack, 'Repository', 'shop');
 const platform = new DataflowPlatform(stack, 'Dataflow', { environmentName: 'dev' });
 platform.addService('orders', {
@@ -78,10 +80,12 @@ for (const resource of Object.values(template.Resources)) {
 }
 const total = Object.keys(template.Resources).length;
 const routes = platform.services.map(s => `  /${s.apiPath}/{proxy+} → ${s.discoveryName}:${s.port}`);
+const scdf = platform.springCloudDataFlow;
 const lines = [
   `Synthesized ${stack.stackName} to ${assembly.directory}`,
   `API routes (stage "${platform.gateway.stageName}", authorization ${platform.gateway.authorization.type}):`,
   ...routes,
+  `Spring Cloud Data Flow ${scdf ? scdf.version : '(off)'}: dataflow finds skipper at ${platform.skipperServer ? `${platform.skipperServer.endpoint}/api` : '-'}`,
   `Resources: ${total}`,
   ...[...byType.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => `  ${String(n).padStart(3)}  ${type}`),
   `CloudFormation validator and Control Tower rule violations: ${validation.length}`,

@@ -3,4 +3,5 @@ export * from './gateway';
 export * from './service';
 export * from './database';
 export * from './kafka';
+export * from './scdf';
 export * from './platform';

@@ -5,18 +5,23 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { PostgresDatabase, PostgresDatabaseOptions } from './database/postgres-database';
 import { ApiAuthorization } from './gateway/api-authorization';
 import { PrivateGateway } from './gateway/private-gateway';
 import { KafkaClientAuthentication, KafkaCluster, KafkaClusterOptions } from './kafka/kafka-cluster';
 import { PrivateNetwork } from './network/private-network';
+import { ImageResolver, publicRegistryImageName } from './private/images';
 import { createLogEncryptionKey } from './private/kms';
 import { acknowledgeControl, acknowledgeExecutionRolePolicy } from './private/nag';
 import { apiPathsOverlap, normalizeApiPath, pascalCase } from './private/names';
 import { QUOTAS } from './private/quotas';
 import { needsRegionalEcsEndpoints } from './private/regions';
+import { KAFKA_CONSOLE, SKIPPER_STREAM_APP_PORTS } from './private/scdf';
 import { ContainerSettings, databaseSettings, kafkaSettings } from './private/wiring';
+import { ImageSource } from './scdf/image-source';
+import { KafkaConsoleOptions } from './scdf/kafka-console';
+import { SpringCloudDataFlow, SpringCloudDataFlowOptions } from './scdf/spring-cloud-data-flow';
 import { PlatformService, PlatformServiceOptions } from './service/platform-service';
 
 /**
@@ -137,11 +142,34 @@ export interface DataflowPlatformProps {
    * @default - a KafkaCluster with its defaults
    */
   readonly kafka?: KafkaClusterOptions;
+
+  /**
+   * Spring Cloud Data Flow (dataflow and skipper servers); `enabled: false` for a platform of your
+   * own services only.
+   *
+   * @default - Spring Cloud Data Flow 2.11.5 with its defaults
+   */
+  readonly springCloudDataFlow?: SpringCloudDataFlowOptions;
+
+  /**
+   * Where tasks pull public images from (Spring Cloud Data Flow, the Kafka console and
+   * `publicImage()`): tasks in isolated subnets reach ECR only.
+   *
+   * @default ImageSource.copyToEcr() - copied into platform-owned ECR repositories at deploy time
+   */
+  readonly imageSource?: ImageSource;
+
+  /**
+   * The optional Kafka web console (Redpanda Console) behind the gateway.
+   *
+   * @default - no console
+   */
+  readonly kafkaConsole?: KafkaConsoleOptions;
 }
 
 /** Ports no service may use, with the reason. */
 const RESERVED_PORTS: ReadonlyArray<{ from: number; to: number; reason: string }> = [
-  { from: 20000, to: 20190, reason: 'Spring Cloud Data Flow stream apps launched by skipper\'s local deployer' },
+  { from: SKIPPER_STREAM_APP_PORTS.low, to: SKIPPER_STREAM_APP_PORTS.high, reason: 'Spring Cloud Data Flow stream apps launched by skipper\'s local deployer' },
 ];
 
 /** The environment name appears in tags and descriptions: keep it short and plain. */
@@ -201,9 +229,27 @@ export class DataflowPlatform extends Construct {
   /** The Kafka cluster; undefined when `kafka.enabled` is false. */
   public readonly kafka?: KafkaCluster;
 
+  /** Where tasks pull public images from. */
+  public readonly imageSource: ImageSource;
+
+  /** Spring Cloud Data Flow; undefined when `springCloudDataFlow.enabled` is false. */
+  public readonly springCloudDataFlow?: SpringCloudDataFlow;
+
+  /** The Spring Cloud Data Flow dataflow server; undefined without Spring Cloud Data Flow. */
+  public readonly dataflowServer?: PlatformService;
+
+  /** The Spring Cloud Data Flow skipper server; undefined without Spring Cloud Data Flow. */
+  public readonly skipperServer?: PlatformService;
+
+  /** The Kafka web console; undefined unless `kafkaConsole.enabled`. */
+  public readonly kafkaConsole?: PlatformService;
+
   private readonly logRemovalPolicy: RemovalPolicy;
   private readonly retentionIsDevelopmentDefault: boolean;
   private readonly _services = new Map<string, PlatformService>();
+  private readonly images: ImageResolver;
+  /** Images made by `publicImage()` and what must exist before a task pulls them. */
+  private readonly imageDependencies = new Map<ecs.ContainerImage, IDependable>();
   private executionRolePolicyAcknowledged = false;
 
   constructor(scope: Construct, id: string, props: DataflowPlatformProps = {}) {
@@ -261,6 +307,12 @@ export class DataflowPlatform extends Construct {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `ECS task execution role of the services of ${this.node.path}`,
     });
+    this.imageSource = props.imageSource ?? ImageSource.copyToEcr();
+    this.images = new ImageResolver(this, 'Images', {
+      source: this.imageSource,
+      executionRole: this.executionRole,
+      removalPolicy: this.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
 
     // --- Gateway --------------------------------------------------------------------------------
     this.gateway = new PrivateGateway(this, 'Gateway', {
@@ -307,7 +359,35 @@ export class DataflowPlatform extends Construct {
       this.acknowledgeDevelopmentRetention(this.kafka.logGroup);
     }
 
+    // --- Spring Cloud Data Flow and the Kafka console -------------------------------------------
+    if (props.springCloudDataFlow?.enabled ?? true) {
+      this.springCloudDataFlow = new SpringCloudDataFlow(this, 'SpringCloudDataFlow', {
+        ...props.springCloudDataFlow,
+        platform: this,
+      });
+      this.dataflowServer = this.springCloudDataFlow.dataflowServer;
+      this.skipperServer = this.springCloudDataFlow.skipperServer;
+    }
+    if (props.kafkaConsole?.enabled ?? false) {
+      this.kafkaConsole = this.addKafkaConsole(props.kafkaConsole!);
+    }
+
     this.node.addValidation({ validate: () => this.validateConnections() });
+  }
+
+  /**
+   * An image tasks can pull for a public image name such as 'nginx:1.27', through the platform's
+   * `imageSource` (copied into ECR, a pull-through cache, or your ECR mirror). Use it for any public
+   * image: tasks in isolated subnets cannot reach public registries.
+   *
+   * @param name the public image, e.g. 'nginx:1.27' or 'springcloud/spring-cloud-dataflow-server:2.11.5'
+   */
+  public publicImage(name: string): ecs.ContainerImage {
+    const resolved = this.images.resolve(name);
+    if (resolved.dependable) {
+      this.imageDependencies.set(resolved.image, resolved.dependable);
+    }
+    return resolved.image;
   }
 
   /** The services, in the order they were added. */
@@ -331,6 +411,7 @@ export class DataflowPlatform extends Construct {
    */
   public addService(name: string, options: PlatformServiceOptions): PlatformService {
     this.validateNewService(name, options);
+    this.validateImage(name, options.image);
     const settings = this.dataSettings(name, options);
 
     const service = new PlatformService(this, `Service${pascalCase(name)}`, {
@@ -349,6 +430,11 @@ export class DataflowPlatform extends Construct {
     });
     this.acknowledgeDevelopmentRetention(service.logGroup);
     this.acknowledgeExecutionRolePolicy();
+    const copy = this.imageDependencies.get(options.image);
+    if (copy) {
+      // The image is copied into ECR at deploy time: the service starts after the copy.
+      service.service.node.addDependency(copy);
+    }
     if (options.useDatabase && this.database) {
       this.database.connections.allowDefaultPortFrom(service, `PostgreSQL from service ${name}`);
     }
@@ -403,6 +489,51 @@ export class DataflowPlatform extends Construct {
         throw new Error(`DataflowPlatform: service "${name}" lists itself in connectsTo; a service reaches itself without it`);
       }
     }
+  }
+
+  /**
+   * Refuses an image from a public registry when the tasks have no route to the internet: the
+   * service would hang in PENDING.
+   */
+  private validateImage(name: string, image: ecs.ContainerImage): void {
+    const publicName = publicRegistryImageName(image);
+    if (!publicName || this.hasInternetRoute()) {
+      return;
+    }
+    throw new Error([
+      `DataflowPlatform: service "${name}" uses the image "${publicName}" from a public registry, but its tasks run in isolated subnets with no route to the internet, so the image could not be pulled and the service would never start. Ways out:`,
+      `(1) image: platform.publicImage('${publicName}') pulls it through the platform's imageSource (now ${this.imageSource.type});`,
+      '(2) mirror it into your ECR and use ecs.ContainerImage.fromEcrRepository(repository, tag);',
+      '(3) build it with ecs.ContainerImage.fromAsset(directory) (pushed to the CDK assets repository in ECR);',
+      '(4) set imageSource: ImageSource.pullThroughCache(secret) and use platform.publicImage().',
+    ].join(' '));
+  }
+
+  /** Whether the tasks' subnets route to the internet (a supplied VPC with NAT). */
+  private hasInternetRoute(): boolean {
+    const selected = this.vpc.selectSubnets(this.network.subnets).subnets;
+    return selected.length > 0 && selected.every(s => this.vpc.privateSubnets.includes(s) || this.vpc.publicSubnets.includes(s));
+  }
+
+  private addKafkaConsole(options: KafkaConsoleOptions): PlatformService {
+    if (!this.kafka) {
+      throw new Error('DataflowPlatform: kafkaConsole needs the platform\'s Kafka cluster, but kafka.enabled is false; enable Kafka or the console, not one without the other');
+    }
+    const port = options.port ?? KAFKA_CONSOLE.port;
+    const consoleService = this.addService(KAFKA_CONSOLE.name, {
+      image: options.image ?? this.publicImage(`${KAFKA_CONSOLE.image}:${options.version ?? KAFKA_CONSOLE.version}`),
+      port,
+      healthCheckPath: KAFKA_CONSOLE.health,
+      cpu: 256,
+      memoryLimitMiB: 512,
+      environment: {
+        KAFKA_BROKERS: this.kafka.bootstrapBrokersTls,
+        KAFKA_TLS_ENABLED: 'true',
+        SERVER_LISTENPORT: `${port}`,
+      },
+    });
+    this.kafka.connections.allowDefaultPortFrom(consoleService, `Kafka from service ${KAFKA_CONSOLE.name}`);
+    return consoleService;
   }
 
   /** The container settings of the data services `options` asks for; throws on a conflict. */

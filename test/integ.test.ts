@@ -7,13 +7,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { expectNoNagFindings } from './helpers/gates';
 import { serviceSpecProblems } from './helpers/service-spec';
 import { newStrictApp } from './helpers/strict';
-import { buildPlatformApp, buildProductionPlatformApp } from './integ.platform';
+import { buildDefaultPlatformApp, buildPlatformApp, buildProductionPlatformApp } from './integ.platform';
 import { buildPrivateNetworkApp } from './integ.private-network';
 
 const INTEG_APPS: Array<[string, (app: App) => Stack]> = [
   ['private-network', buildPrivateNetworkApp],
   ['platform', buildPlatformApp],
   ['production-platform', buildProductionPlatformApp],
+  ['default-platform', buildDefaultPlatformApp],
 ];
 
 describe.each(INTEG_APPS)('integ app %s', (_name, build) => {

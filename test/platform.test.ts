@@ -16,8 +16,9 @@ function image(stack: Stack, tag = 'v1'): ecs.ContainerImage {
   return ecs.ContainerImage.fromEcrRepository(repository, tag);
 }
 
+/** A platform of the test's own services: Spring Cloud Data Flow has its own test file. */
 function platformWith(props: DataflowPlatformProps = {}, stack = newTestStack()): { stack: Stack; platform: DataflowPlatform } {
-  const platform = new DataflowPlatform(stack, 'Dataflow', props);
+  const platform = new DataflowPlatform(stack, 'Dataflow', { springCloudDataFlow: { enabled: false }, ...props });
   return { stack, platform };
 }
 
@@ -353,7 +354,7 @@ describe('service order and connections', () => {
 describe('authorization', () => {
   function methodsOf(props: DataflowPlatformProps, build?: (stack: Stack) => DataflowPlatformProps) {
     const stack = newTestStack();
-    const platform = new DataflowPlatform(stack, 'Dataflow', build ? build(stack) : props);
+    const platform = new DataflowPlatform(stack, 'Dataflow', { springCloudDataFlow: { enabled: false }, ...(build ? build(stack) : props) });
     platform.addService('orders', { image: image(stack), port: 8080 });
     return { stack, platform, template: Template.fromStack(stack) };
   }
@@ -395,7 +396,7 @@ describe('authorization', () => {
 
   test('iam: no warning and grantInvoke scopes execute-api:Invoke to the stage', () => {
     const stack = newTestStack();
-    const platform = new DataflowPlatform(stack, 'Dataflow');
+    const platform = new DataflowPlatform(stack, 'Dataflow', { springCloudDataFlow: { enabled: false } });
     platform.addService('orders', { image: image(stack), port: 8080 });
     const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
     platform.gateway.grantInvoke(role);
@@ -537,7 +538,7 @@ describe('networks', () => {
   test('a supplied VPC is used as it is', () => {
     const stack = newTestStack();
     const vpc = new ec2.Vpc(stack, 'Own', { subnetConfiguration: [{ name: 'I', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
-    const platform = new DataflowPlatform(stack, 'Dataflow', { vpc });
+    const platform = new DataflowPlatform(stack, 'Dataflow', { vpc, springCloudDataFlow: { enabled: false } });
     platform.addService('orders', { image: image(stack), port: 8080 });
     expect(platform.vpc).toBe(vpc);
     Template.fromStack(stack).resourceCountIs('AWS::EC2::VPC', 1);
@@ -547,12 +548,12 @@ describe('networks', () => {
     for (const [region, expected] of [['ca-west-1', true], ['eu-west-1', false]] as const) {
       const app = new App({ context: testContext() });
       const stack = new Stack(app, 'Regional', { env: { account: '123456789012', region } });
-      const platform = new DataflowPlatform(stack, 'Dataflow');
+      const platform = new DataflowPlatform(stack, 'Dataflow', { springCloudDataFlow: { enabled: false } });
       platform.addService('orders', { image: image(stack), port: 8080 });
       expect(platform.network.findInterfaceEndpoint('Ecs') !== undefined).toBe(expected);
     }
     const agnostic = new Stack(new App({ context: testContext() }), 'Agnostic');
-    const platform = new DataflowPlatform(agnostic, 'Dataflow');
+    const platform = new DataflowPlatform(agnostic, 'Dataflow', { springCloudDataFlow: { enabled: false } });
     expect(platform.network.findInterfaceEndpoint('Ecs')).toBeDefined();
   });
 });

@@ -357,8 +357,8 @@ export class PrivateGateway extends Construct {
     }
     const proxyResource = resource.addResource('{proxy+}');
 
-    this.addProxyMethod(resource, options.port, false);
-    this.addProxyMethod(proxyResource, options.port, true);
+    this.addProxyMethod(resource, options.port, false, path);
+    this.addProxyMethod(proxyResource, options.port, true, path);
 
     this.vpcLinkSecurityGroup.connections.allowTo(this.loadBalancerSecurityGroup, ec2.Port.tcp(options.port),
       `VPC link to route /${path}`);
@@ -391,8 +391,16 @@ export class PrivateGateway extends Construct {
     this.loadBalancerSecurityGroup.connections.allowTo(target, ec2.Port.tcp(port), description);
   }
 
-  private addProxyMethod(resource: apigateway.IResource, port: number, proxy: boolean): void {
+  private addProxyMethod(resource: apigateway.IResource, port: number, proxy: boolean, path: string): void {
     const backendPath = proxy ? '/{proxy}' : '/';
+    // The service sees '/<rest>'; these headers let it build links that point back through the
+    // API (https://<api host>/<stage>/<path>/...) instead of at the load balancer.
+    const forwardedHeaders = {
+      'integration.request.header.X-Forwarded-Host': 'context.domainName',
+      'integration.request.header.X-Forwarded-Proto': '\'https\'',
+      'integration.request.header.X-Forwarded-Port': '\'443\'',
+      'integration.request.header.X-Forwarded-Prefix': `'/${this.stageName}/${path}'`,
+    };
     const integration = new apigateway.Integration({
       type: apigateway.IntegrationType.HTTP_PROXY,
       integrationHttpMethod: 'ANY',
@@ -400,7 +408,10 @@ export class PrivateGateway extends Construct {
       options: {
         connectionType: apigateway.ConnectionType.VPC_LINK,
         vpcLink: this.vpcLinkRef,
-        requestParameters: proxy ? { 'integration.request.path.proxy': 'method.request.path.proxy' } : undefined,
+        requestParameters: {
+          ...forwardedHeaders,
+          ...(proxy ? { 'integration.request.path.proxy': 'method.request.path.proxy' } : {}),
+        },
         timeout: Duration.seconds(29),
       },
     });

@@ -1,0 +1,352 @@
+import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { DataflowPlatform, DataflowPlatformProps, ImageSource, KafkaClientAuthentication } from '../../src';
+import { expectNoNagFindings, newTestStack } from '../helpers/gates';
+
+function platform(props: DataflowPlatformProps = {}) {
+  const stack = newTestStack();
+  const p = new DataflowPlatform(stack, 'Dataflow', props);
+  return { stack, platform: p };
+}
+
+const id = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as any);
+
+/** The environment of the container of `name`, as a name → value map. */
+function environmentOf(template: Template, name: string): Record<string, unknown> {
+  const taskDefs = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+  const container = taskDefs.map(t => t.Properties.ContainerDefinitions[0]).find(c => c.Name === name);
+  expect(container).toBeDefined();
+  return Object.fromEntries((container.Environment ?? []).map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+}
+
+describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
+  const { stack, platform: p } = platform();
+  const template = Template.fromStack(stack);
+  const dataflow = p.dataflowServer!;
+  const skipper = p.skipperServer!;
+
+  test('dataflow on 9393 and skipper on 7577, with their health checks and routes', () => {
+    expect(p.services.map(s => s.name).sort()).toEqual(['dataflow', 'skipper']);
+    expect(dataflow.port).toBe(9393);
+    expect(skipper.port).toBe(7577);
+    expect(dataflow.apiPath).toBe('dataflow');
+    expect(skipper.apiPath).toBe('skipper');
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9393, HealthCheckPath: '/management/health' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 7577, HealthCheckPath: '/actuator/health' });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'dataflow' });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'skipper' });
+  });
+
+  test('both use the database: URL with TLS and driver in the environment, credentials as ECS secrets', () => {
+    const secretRef = stack.resolve(p.database!.secret.secretArn);
+    for (const name of ['dataflow', 'skipper']) {
+      const env = environmentOf(template, name);
+      expect(env.SPRING_DATASOURCE_URL).toEqual(stack.resolve(p.database!.jdbcUrl));
+      expect(JSON.stringify(env.SPRING_DATASOURCE_URL)).toContain('sslmode=require');
+      expect(env.SPRING_DATASOURCE_DRIVER_CLASS_NAME).toBe('org.postgresql.Driver');
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        ContainerDefinitions: [Match.objectLike({
+          Name: name,
+          Secrets: Match.arrayWith([
+            { Name: 'SPRING_DATASOURCE_USERNAME', ValueFrom: { 'Fn::Join': ['', [secretRef, ':username::']] } },
+            { Name: 'SPRING_DATASOURCE_PASSWORD', ValueFrom: { 'Fn::Join': ['', [secretRef, ':password::']] } },
+          ]),
+        })],
+      });
+    }
+  });
+
+  test('every stream app gets the Kafka binder brokers (both binders) and TLS', () => {
+    const brokers = stack.resolve(p.kafka!.bootstrapBrokersTls);
+    for (const name of ['dataflow', 'skipper']) {
+      const env = environmentOf(template, name);
+      expect(env).toMatchObject({
+        SPRING_CLOUD_DATAFLOW_APPLICATIONPROPERTIES_STREAM_SPRING_CLOUD_STREAM_KAFKA_BINDER_BROKERS: brokers,
+        SPRING_CLOUD_DATAFLOW_APPLICATIONPROPERTIES_STREAM_SPRING_CLOUD_STREAM_KAFKA_STREAMS_BINDER_BROKERS: brokers,
+        SPRING_CLOUD_DATAFLOW_APPLICATIONPROPERTIES_STREAM_SPRING_CLOUD_STREAM_KAFKA_BINDER_CONFIGURATION_SECURITY_PROTOCOL: 'SSL',
+        SPRING_CLOUD_DATAFLOW_APPLICATIONPROPERTIES_STREAM_SPRING_CLOUD_STREAM_KAFKA_STREAMS_BINDER_CONFIGURATION_SECURITY_PROTOCOL: 'SSL',
+      });
+    }
+  });
+
+  test('dataflow finds skipper through Service Connect, never an NLB or IP address', () => {
+    const env = environmentOf(template, 'dataflow');
+    expect(env.SPRING_CLOUD_SKIPPER_CLIENT_SERVER_URI).toBe('http://skipper:7577/api');
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [id(stack, skipper.securityGroup), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [id(stack, dataflow.securityGroup), 'GroupId'] },
+      FromPort: 7577,
+    });
+    expect(template.toJSON().Resources[id(stack, dataflow.service)].DependsOn).toContain(id(stack, skipper.service));
+  });
+
+  test('heap through JAVA_TOOL_OPTIONS fits the task memory; skipper is sized for its stream apps', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '1024', Memory: '2048', ContainerDefinitions: [Match.objectLike({ Name: 'dataflow' })],
+    });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '2048', Memory: '8192', ContainerDefinitions: [Match.objectLike({ Name: 'skipper' })],
+    });
+    expect(environmentOf(template, 'dataflow').JAVA_TOOL_OPTIONS).toBe('-Xms1536m -Xmx1536m -XX:+ExitOnOutOfMemoryError');
+    expect(environmentOf(template, 'skipper')).toMatchObject({
+      JAVA_TOOL_OPTIONS: '-Xms1536m -Xmx1536m -XX:+ExitOnOutOfMemoryError',
+      SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_PORTRANGE_LOW: '20000',
+      SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_PORTRANGE_HIGH: '20190',
+      SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_JAVAOPTS: '-Xmx512m',
+    });
+  });
+
+  test('links point back through the gateway: the servers honour X-Forwarded-*, the integrations send them', () => {
+    for (const name of ['dataflow', 'skipper']) {
+      expect(environmentOf(template, name).SERVER_FORWARD_HEADERS_STRATEGY).toBe('framework');
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        ResourceId: { Ref: Match.stringLikeRegexp(`Api${name}proxy`) },
+        Integration: Match.objectLike({
+          RequestParameters: {
+            'integration.request.header.X-Forwarded-Host': 'context.domainName',
+            'integration.request.header.X-Forwarded-Proto': '\'https\'',
+            'integration.request.header.X-Forwarded-Port': '\'443\'',
+            'integration.request.header.X-Forwarded-Prefix': `'/api/${name}'`,
+            'integration.request.path.proxy': 'method.request.path.proxy',
+          },
+        }),
+      });
+    }
+  });
+
+  test('images are copied at deploy time into platform-owned ECR repositories; services start after the copy', () => {
+    const copies = Object.entries(template.findResources('Custom::CDKECRDeployment'));
+    expect(copies).toHaveLength(2);
+    const sources = copies.map(([, c]) => c.Properties.SrcImage).sort();
+    expect(sources).toEqual([
+      'docker://springcloud/spring-cloud-dataflow-server:2.11.5',
+      'docker://springcloud/spring-cloud-skipper-server:2.11.5',
+    ]);
+    template.hasResourceProperties('AWS::ECR::Repository', {
+      RepositoryName: Match.stringLikeRegexp('^cdk-dataflow-platform/test-dataflow-images-[a-z0-9]+/springcloud/spring-cloud-dataflow-server$'),
+      ImageScanningConfiguration: { ScanOnPush: true },
+    });
+    for (const service of [dataflow, skipper]) {
+      const dependsOn: string[] = template.toJSON().Resources[id(stack, service.service)].DependsOn;
+      expect(dependsOn.some(d => copies.some(([copyId]) => copyId === d))).toBe(true);
+    }
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({
+        Name: 'dataflow',
+        Image: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('dkr\\.ecr'), ':2.11.5'])] },
+      })],
+    });
+  });
+
+  test('the copy role may push to the platform repositories only', () => {
+    const role = stack.node.findChild('CdkDataflowPlatformImageCopyRole');
+    const policy = Object.values(template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: id(stack, role as any) }] },
+    }))[0];
+    const statements = policy.Properties.PolicyDocument.Statement;
+    const push = statements.filter((s: { Action: string[] }) => Array.isArray(s.Action) && s.Action.includes('ecr:PutImage'));
+    expect(push).toHaveLength(1);
+    expect(push[0].Resource.map((r: { 'Fn::GetAtt': string[] }) => r['Fn::GetAtt'][0])).toEqual([
+      expect.stringMatching(/^DataflowImagesRepositorySpringcloudSpringCloudDataflowServer/),
+      expect.stringMatching(/^DataflowImagesRepositorySpringcloudSpringCloudSkipperServer/),
+    ]);
+    expect(statements.filter((s: { Resource: unknown }) => s.Resource === '*').map((s: { Action: unknown }) => s.Action)).toEqual(['ecr:GetAuthorizationToken']);
+  });
+
+  test('an app-artifact bucket readable only through the VPC S3 endpoint, TLS only, encrypted, versioned', () => {
+    const bucket = p.springCloudDataFlow!.appArtifacts!;
+    const endpointId = id(stack, p.network.s3Endpoint as any);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'artifacts/' }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: id(stack, bucket.bucket) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Sid: 'ReadThroughTheVpcEndpointOnly',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: 's3:GetObject',
+            Condition: { StringEquals: { 'aws:SourceVpce': { Ref: endpointId } } },
+          }),
+        ]),
+      },
+    });
+    expect(stack.resolve(bucket.urlForObject('time-source-kafka-5.0.0.jar'))).toEqual({
+      'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [id(stack, bucket.bucket), 'RegionalDomainName'] }, '/time-source-kafka-5.0.0.jar']],
+    });
+  });
+
+  test('passes cdk-nag', () => {
+    expectNoNagFindings(stack);
+  });
+});
+
+describe('image sources', () => {
+  test('fromEcr: the mirrored repositories, no copies', () => {
+    const { stack } = platform({ imageSource: ImageSource.fromEcr('mirror') });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::CDKECRDeployment', 0);
+    template.resourceCountIs('AWS::ECR::Repository', 0);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({
+        Name: 'skipper',
+        Image: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/mirror/springcloud/spring-cloud-skipper-server:2\\.11\\.5$')])] },
+      })],
+    });
+  });
+
+  test('pullThroughCache: the rule, its credentials, and what the execution role needs for the first pull', () => {
+    const stack = newTestStack();
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Hub', 'ecr-pullthroughcache/docker-hub');
+    const p = new DataflowPlatform(stack, 'Dataflow', { imageSource: ImageSource.pullThroughCache(secret) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'docker-hub',
+      UpstreamRegistry: 'docker-hub',
+      UpstreamRegistryUrl: 'registry-1.docker.io',
+      CredentialArn: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: id(stack, p.executionRole) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:us-east-1:123456789012:repository/docker-hub/*']] },
+        })]),
+      },
+    });
+    template.resourceCountIs('Custom::CDKECRDeployment', 0);
+  });
+
+  test('pullThroughCache refuses a secret ECR would not accept', () => {
+    const stack = newTestStack();
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Hub', 'docker-hub-token');
+    expect(() => new DataflowPlatform(stack, 'Dataflow', { imageSource: ImageSource.pullThroughCache(secret) }))
+      .toThrow(/credentials secret "docker-hub-token" must have a name starting with "ecr-pullthroughcache\/"/);
+  });
+
+  test('copyToEcr with credentials: the copy reads the secret', () => {
+    const stack = newTestStack();
+    const secret = new secretsmanager.Secret(stack, 'Hub');
+    new DataflowPlatform(stack, 'Dataflow', { imageSource: ImageSource.copyToEcr(secret) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::CDKECRDeployment', { SrcCreds: { Ref: Match.stringLikeRegexp('^Hub') } });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^CdkDataflowPlatformImageCopyRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: { Ref: Match.stringLikeRegexp('^Hub') } })]) },
+    });
+  });
+
+  test('a public registry image with no way to pull it fails at synth, naming the image and the ways out', () => {
+    const { stack, platform: p } = platform({ springCloudDataFlow: { enabled: false } });
+    expect(() => p.addService('web', { image: ecs.ContainerImage.fromRegistry('nginx:1.27'), port: 8080 }))
+      .toThrow(/service "web" uses the image "nginx:1\.27" from a public registry, but its tasks run in isolated subnets.*platform\.publicImage\('nginx:1\.27'\).*fromEcrRepository.*fromAsset.*ImageSource\.pullThroughCache/);
+    const web = p.addService('web', { image: p.publicImage('nginx:1.27'), port: 8080 });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::CDKECRDeployment', { SrcImage: 'docker://nginx:1.27' });
+    template.hasResourceProperties('AWS::ECR::Repository', { RepositoryName: Match.stringLikeRegexp('/library/nginx$') });
+    expect(web.service).toBeDefined();
+  });
+
+  test('ECR images are accepted as they are', () => {
+    const { platform: p, stack } = platform({ springCloudDataFlow: { enabled: false } });
+    const repository = ecr.Repository.fromRepositoryName(stack, 'Own', 'web');
+    expect(() => p.addService('web', { image: ecs.ContainerImage.fromEcrRepository(repository, '1'), port: 8080 })).not.toThrow();
+    expect(() => p.addService('web2', { image: ecs.ContainerImage.fromRegistry('123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1'), port: 8081 })).not.toThrow();
+  });
+
+  test('a supplied VPC whose subnets route to the internet may pull public images', () => {
+    const stack = newTestStack();
+    const vpc = new ec2.Vpc(stack, 'Own', { natGateways: 1, maxAzs: 2 });
+    const p = new DataflowPlatform(stack, 'Dataflow', { vpc, springCloudDataFlow: { enabled: false } });
+    expect(() => p.addService('web', { image: ecs.ContainerImage.fromRegistry('nginx:1.27'), port: 8080 })).not.toThrow();
+  });
+});
+
+describe('options', () => {
+  test('version, sizes, desired counts and extra environment', () => {
+    const { stack } = platform({
+      springCloudDataFlow: {
+        version: '2.11.4',
+        dataflowServer: { cpu: 2048, memoryLimitMiB: 4096, heapMiB: 3000, desiredCount: 2, environment: { LOGGING_LEVEL_ROOT: 'WARN' } },
+        skipperServer: { cpu: 4096, memoryLimitMiB: 16384, streamAppHeapMiB: 1024 },
+      },
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::CDKECRDeployment', { SrcImage: 'docker://springcloud/spring-cloud-dataflow-server:2.11.4' });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '2048', Memory: '4096', ContainerDefinitions: [Match.objectLike({ Name: 'dataflow' })] });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '4096', Memory: '16384', ContainerDefinitions: [Match.objectLike({ Name: 'skipper' })] });
+    expect(environmentOf(template, 'dataflow')).toMatchObject({ JAVA_TOOL_OPTIONS: '-Xms3000m -Xmx3000m -XX:+ExitOnOutOfMemoryError', LOGGING_LEVEL_ROOT: 'WARN' });
+    expect(environmentOf(template, 'skipper').SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_JAVAOPTS).toBe('-Xmx1024m');
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 2, ServiceConnectConfiguration: Match.objectLike({ Services: [Match.objectLike({ PortName: 'dataflow' })] }) });
+  });
+
+  test('own images replace the public ones', () => {
+    const stack = newTestStack();
+    const repository = ecr.Repository.fromRepositoryName(stack, 'Own', 'scdf');
+    new DataflowPlatform(stack, 'Dataflow', {
+      springCloudDataFlow: {
+        dataflowServer: { image: ecs.ContainerImage.fromEcrRepository(repository, 'dataflow-custom') },
+        skipperServer: { image: ecs.ContainerImage.fromEcrRepository(repository, 'skipper-custom') },
+      },
+    });
+    Template.fromStack(stack).resourceCountIs('Custom::CDKECRDeployment', 0);
+  });
+
+  test('a platform of your own services only, and no artifact bucket on request', () => {
+    const { stack, platform: p } = platform({ springCloudDataFlow: { enabled: false } });
+    p.addService('web', { image: p.publicImage('nginx:1.27'), port: 8080 });
+    expect(p.dataflowServer).toBeUndefined();
+    expect(p.springCloudDataFlow).toBeUndefined();
+    Template.fromStack(stack).resourceCountIs('AWS::S3::Bucket', 0);
+    const noArtifacts = platform({ springCloudDataFlow: { appArtifacts: false } });
+    Template.fromStack(noArtifacts.stack).resourceCountIs('AWS::S3::Bucket', 0);
+  });
+
+  test('the Kafka console: Redpanda Console on the MSK brokers over TLS, behind the same gateway', () => {
+    const { stack, platform: p } = platform({ kafkaConsole: { enabled: true } });
+    const consoleService = p.kafkaConsole!;
+    const template = Template.fromStack(stack);
+    expect(consoleService.port).toBe(9080);
+    expect(environmentOf(template, 'kafka-console')).toEqual({
+      KAFKA_BROKERS: stack.resolve(p.kafka!.bootstrapBrokersTls),
+      KAFKA_TLS_ENABLED: 'true',
+      SERVER_LISTENPORT: '9080',
+    });
+    template.hasResourceProperties('Custom::CDKECRDeployment', { SrcImage: 'docker://redpandadata/console:v2.8.0' });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [id(stack, p.kafka!.connections.securityGroups[0] as any), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [id(stack, consoleService.securityGroup), 'GroupId'] },
+      FromPort: 9094,
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'kafka-console' });
+    expectNoNagFindings(stack);
+  });
+
+  test('IAM Kafka with stock images warns', () => {
+    const { stack } = platform({ kafka: { clientAuthentication: KafkaClientAuthentication.IAM } });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('stock SCDF images'))).toHaveLength(1);
+  });
+
+  test.each<[string, DataflowPlatformProps, RegExp]>([
+    ['no database', { database: { enabled: false } }, /the servers need the platform's database and Kafka cluster, but database\.enabled is false/],
+    ['no Kafka', { kafka: { enabled: false } }, /but kafka\.enabled is false/],
+    ['a bad version', { springCloudDataFlow: { version: 'latest' } }, /version "latest" is not an image version such as "2\.11\.5"/],
+    ['a heap larger than the task', { springCloudDataFlow: { dataflowServer: { heapMiB: 4096 } } }, /dataflowServer\.heapMiB 4096 must be a whole number from 256 to 1792/],
+    ['a skipper too small for a stream app', { springCloudDataFlow: { skipperServer: { memoryLimitMiB: 2048, cpu: 1024, heapMiB: 1536 } } }, /skipperServer leaves 512 MiB beside its 1536 MiB heap, too little for one stream app of 512 MiB heap/],
+    ['a cpu/memory pair Fargate lacks', { springCloudDataFlow: { skipperServer: { cpu: 256, memoryLimitMiB: 8192 } } }, /skipperServer: memoryLimitMiB 8192 does not go with cpu 256/],
+    ['a console without Kafka', { springCloudDataFlow: { enabled: false }, kafka: { enabled: false }, kafkaConsole: { enabled: true } }, /kafkaConsole needs the platform's Kafka cluster/],
+  ])('rejects %s', (_what, props, message) => {
+    expect(() => platform(props)).toThrow(message);
+  });
+});
