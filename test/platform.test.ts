@@ -121,40 +121,42 @@ describe('DataflowPlatform with two services', () => {
     const nlbSg = logicalId(stack, platform.gateway.loadBalancerSecurityGroup);
     const ordersSg = logicalId(stack, orders.securityGroup);
     const billingSg = logicalId(stack, billing.securityGroup);
+    const resources = template.toJSON().Resources;
+    // The load balancer's rule is written inline in the task group: no extra resource per service.
+    expect(resources[ordersSg].Properties.SecurityGroupIngress).toEqual([
+      expect.objectContaining({ FromPort: 8080, ToPort: 8080, IpProtocol: 'tcp', SourceSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] } }),
+    ]);
+    expect(resources[billingSg].Properties.SecurityGroupIngress).toEqual([
+      expect.objectContaining({ FromPort: 8081, ToPort: 8081, SourceSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] } }),
+    ]);
+    // Declared calls are rules of their own.
     const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map(r => r.Properties);
     const toGroup = (sg: string) => ingress.filter(p => JSON.stringify(p.GroupId).includes(sg));
-    expect(toGroup(ordersSg)).toEqual([
-      expect.objectContaining({ FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] } }),
+    expect(toGroup(ordersSg)).toEqual([]);
+    expect(toGroup(billingSg)).toEqual([
+      expect.objectContaining({ FromPort: 8081, ToPort: 8081, SourceSecurityGroupId: { 'Fn::GetAtt': [ordersSg, 'GroupId'] } }),
     ]);
-    expect(toGroup(billingSg)).toEqual(expect.arrayContaining([
-      expect.objectContaining({ FromPort: 8081, SourceSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] } }),
-      expect.objectContaining({ FromPort: 8081, SourceSecurityGroupId: { 'Fn::GetAtt': [ordersSg, 'GroupId'] } }),
-    ]));
-    expect(toGroup(billingSg)).toHaveLength(2);
   });
 
-  test('the NLB admits route ports only from the VPC link, and the VPC link reaches nothing else', () => {
+  test('the NLB admits traffic from the VPC link only; two rules serve every route', () => {
     const nlbSg = logicalId(stack, platform.gateway.loadBalancerSecurityGroup);
     const linkSg = logicalId(stack, platform.gateway.vpcLinkSecurityGroup);
-    for (const port of [8080, 8081]) {
-      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-        GroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] },
-        SourceSecurityGroupId: { 'Fn::GetAtt': [linkSg, 'GroupId'] },
-        FromPort: port,
-        ToPort: port,
-      });
-    }
-    const linkEgress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress'))
-      .map(r => r.Properties)
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map(r => r.Properties)
+      .filter(p => JSON.stringify(p.GroupId).includes(nlbSg));
+    expect(ingress).toEqual([expect.objectContaining({
+      SourceSecurityGroupId: { 'Fn::GetAtt': [linkSg, 'GroupId'] }, IpProtocol: 'tcp', FromPort: 0, ToPort: 65535,
+    })]);
+    const linkEgress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map(r => r.Properties)
       .filter(p => JSON.stringify(p.GroupId).includes(linkSg));
-    expect(linkEgress).toEqual([8080, 8081].map(port => expect.objectContaining({
-      DestinationSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] },
-      FromPort: port,
-      ToPort: port,
-    })));
+    expect(linkEgress).toEqual([expect.objectContaining({
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] }, FromPort: 0, ToPort: 65535,
+    })]);
+    // The load balancers send only to addresses inside the VPC.
+    expect(template.toJSON().Resources[nlbSg].Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ CidrIp: { 'Fn::GetAtt': [logicalId(stack, platform.vpc as any), 'CidrBlock'] }, IpProtocol: 'tcp', FromPort: 0, ToPort: 65535 }),
+    ]);
     const linkGroup = template.toJSON().Resources[linkSg].Properties;
     expect(linkGroup.SecurityGroupIngress).toBeUndefined();
-    expect(linkGroup.SecurityGroupEgress).toBeUndefined();
   });
 
   test('nothing admits 0.0.0.0/0 or ::/0', () => {
@@ -194,7 +196,7 @@ describe('DataflowPlatform with two services', () => {
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'orders' });
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
     template.hasResourceProperties('AWS::ApiGateway::Method', {
-      ResourceId: { Ref: Match.stringLikeRegexp('ordersproxy') },
+      ResourceId: { Ref: Match.stringLikeRegexp('^DataflowServiceOrdersApiProxyResource') },
       RequestParameters: { 'method.request.path.proxy': true },
       RequestValidatorId: Match.anyValue(),
       Integration: Match.objectLike({
@@ -203,7 +205,7 @@ describe('DataflowPlatform with two services', () => {
       }),
     });
     template.hasResourceProperties('AWS::ApiGateway::Method', {
-      ResourceId: { Ref: Match.stringLikeRegexp('Apiorders[0-9A-F]{8}$') },
+      ResourceId: { Ref: Match.stringLikeRegexp('^DataflowServiceOrdersApiResource[0-9A-F]{8}$') },
       Integration: Match.objectLike({
         Uri: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [nlbId, 'DNSName'] }, ':8080/']] },
       }),

@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
 import { createLogEncryptionKey } from '../private/kms';
 import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
-import { apiPathProblem, apiPathsOverlap, normalizeApiPath } from '../private/names';
+import { apiPathProblem, apiPathsOverlap, normalizeApiPath, pascalCase } from '../private/names';
 import { QUOTAS } from '../private/quotas';
 
 /**
@@ -108,6 +108,14 @@ export interface GatewayRouteOptions {
 
   /** The load balancer port (and listener) the route forwards to. */
   readonly port: number;
+
+  /**
+   * Where the route's API resources and methods are created (e.g. the service's own nested stack).
+   * Shared parent segments of a multi-segment path stay with the API.
+   *
+   * @default - a construct of the gateway's own for this route
+   */
+  readonly scope?: Construct;
 }
 
 /**
@@ -118,6 +126,8 @@ export interface GatewayRoute {
   readonly path: string;
   /** The load balancer port the route forwards to. */
   readonly port: number;
+  /** The load balancer the route forwards to; the caller adds its listener on `port` there. */
+  readonly loadBalancer: elbv2.NetworkLoadBalancer;
   /** The resource `/<path>`. */
   readonly resource: apigateway.IResource;
   /** The resource `/<path>/{proxy+}`. */
@@ -145,10 +155,10 @@ export class PrivateGateway extends Construct {
   /** The stage name, the first segment of every URL path. */
   public readonly stageName: string;
 
-  /** The internal Network Load Balancer every route forwards to. */
+  /** The first internal Network Load Balancer; see `loadBalancers` for all of them. */
   public readonly loadBalancer: elbv2.NetworkLoadBalancer;
 
-  /** The security group of the load balancer. */
+  /** The security group of the load balancers. */
   public readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
 
   /** The VPC link (v2) between the REST API and the load balancer. */
@@ -173,6 +183,13 @@ export class PrivateGateway extends Construct {
   public readonly apiKey?: apigateway.IApiKey;
 
   private readonly authorizer?: apigateway.IAuthorizer;
+  private readonly vpc: ec2.IVpc;
+  private readonly subnets: ec2.SubnetSelection;
+  private readonly deletionProtection: boolean;
+  private readonly _loadBalancers: elbv2.NetworkLoadBalancer[] = [];
+  private readonly listenersPerLoadBalancer = new Map<elbv2.NetworkLoadBalancer, number>();
+  /** API resources created so far (the REST API resource quota counts them). */
+  private apiResourceCount = 0;
   private readonly requestValidator: apigateway.RequestValidator;
   private readonly vpcLinkRef: apigateway.IVpcLink;
   private readonly _routes: GatewayRoute[] = [];
@@ -195,36 +212,22 @@ export class PrivateGateway extends Construct {
     // --- Load balancer -------------------------------------------------------------------------
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc: props.vpc,
-      description: 'Internal NLB: route ports from the API Gateway VPC link only',
+      description: 'Internal NLBs: traffic from the API Gateway VPC link only',
       allowAllOutbound: false,
     });
-    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
-      vpc: props.vpc,
-      vpcSubnets: subnets,
-      internetFacing: false,
-      crossZoneEnabled: true,
-      securityGroups: [this.loadBalancerSecurityGroup],
-      // REST API VPC link traffic may arrive over PrivateLink, which no inbound rule can name.
-      enforceSecurityGroupInboundRulesOnPrivateLinkTraffic: false,
-      deletionProtection: props.deletionProtection ?? false,
-    });
-    acknowledge(this.loadBalancer, 'ELB2', [NAG_PACKS.awsSolutions],
-      'NLB access logs record TLS listeners only; these listeners are TCP, and the API stage logs every request.');
-    acknowledge(this.loadBalancer, 'ELBLoggingEnabled', COMPLIANCE_PACKS,
-      'NLB access logs record TLS listeners only; these listeners are TCP, and the API stage logs every request.');
-    acknowledgeControl(this.loadBalancer, 'elbv2_logging_enabled_check',
-      'NLB access logs record TLS listeners only; these listeners are TCP, and the API stage logs every request.');
-    if (!(props.deletionProtection ?? false)) {
-      acknowledge(this.loadBalancer, 'ELBDeletionProtectionEnabled', [NAG_PACKS.nist, NAG_PACKS.hipaa],
-        'Development platform: DataflowPlatform turns deletion protection on with production: true (or deletionProtection: true).');
-      acknowledgeControl(this.loadBalancer, 'elbv2_deletion_protection_enabled_check',
-        'Development platform: DataflowPlatform turns deletion protection on with production: true (or deletionProtection: true).');
-    }
+    this.vpc = props.vpc;
+    this.subnets = subnets;
+    this.deletionProtection = props.deletionProtection ?? false;
+    this.loadBalancer = this.addLoadBalancer();
+    // Listeners are the only ports an NLB answers on, so one rule each way covers every route:
+    // the link may reach the load balancers (TCP), the load balancers may reach tasks in the VPC.
+    this.loadBalancerSecurityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.allTcp(),
+      'Load balancers to the tasks of the routes (each task group admits its own port only)');
 
     // --- VPC link (v2): one link for the whole API --------------------------------------------
     this.vpcLinkSecurityGroup = new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
       vpc: props.vpc,
-      description: 'API Gateway VPC link: may reach the internal NLB on route ports only',
+      description: 'API Gateway VPC link: may reach the internal NLBs only',
       allowAllOutbound: false,
     });
     this.vpcLink = new apigwv2.VpcLink(this, 'VpcLink', {
@@ -234,6 +237,8 @@ export class PrivateGateway extends Construct {
     });
     // The REST integration names a link by id; this reference lets aws-apigateway set ConnectionId.
     this.vpcLinkRef = apigateway.VpcLink.fromVpcLinkId(this, 'VpcLinkRef', this.vpcLink.vpcLinkId);
+    this.vpcLinkSecurityGroup.connections.allowTo(this.loadBalancerSecurityGroup, ec2.Port.allTcp(),
+      'VPC link to the load balancers (they listen on route ports only)');
 
     // --- REST API and stage --------------------------------------------------------------------
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
@@ -325,10 +330,10 @@ export class PrivateGateway extends Construct {
   }
 
   /**
-   * Adds `/<path>` and `/<path>/{proxy+}` (method ANY) forwarding through the VPC link to the load
-   * balancer on `port`, and lets the VPC link reach the load balancer on that port.
+   * Adds `/<path>` and `/<path>/{proxy+}` (method ANY) forwarding through the VPC link to a load
+   * balancer with a free listener (a new one after every 50 routes) on `port`.
    *
-   * The listener on `port` is the caller's (see `PlatformService`).
+   * The listener on `port` is the caller's, on the returned route's `loadBalancer` (see `PlatformService`).
    */
   public addRoute(options: GatewayRouteOptions): GatewayRoute {
     const path = normalizeApiPath(options.path);
@@ -343,29 +348,33 @@ export class PrivateGateway extends Construct {
     if (this._routes.some(r => r.port === options.port)) {
       throw new Error(`PrivateGateway: port ${options.port} already has a route; each route needs its own load balancer port`);
     }
-    if (this._routes.length + 1 > QUOTAS.listenersPerNetworkLoadBalancer) {
-      throw new Error(`PrivateGateway: route "/${path}" would be listener ${this._routes.length + 1} of the load balancer, over the limit of ${QUOTAS.listenersPerNetworkLoadBalancer} listeners per Network Load Balancer`);
-    }
     const segments = path.split('/');
-    let resource: apigateway.IResource = this.api.root;
-    for (const segment of segments) {
-      resource = resource.getResource(segment) ?? resource.addResource(segment);
+    let parent: apigateway.IResource = this.api.root;
+    let created = 0;
+    for (const segment of segments.slice(0, -1)) {
+      // Shared parent segments belong to the API itself.
+      const existing = parent.getResource(segment);
+      parent = existing ?? parent.addResource(segment);
+      created += existing ? 0 : 1;
     }
-    const resourceCount = countResources(this.api.root) + 1;
-    if (resourceCount > QUOTAS.resourcesPerRestApi) {
-      throw new Error(`PrivateGateway: route "/${path}" brings the REST API to ${resourceCount} resources, over the ${QUOTAS.resourcesPerRestApi} per REST API`);
+    const total = this.apiResourceCount + created + 2;
+    if (total > QUOTAS.resourcesPerRestApi) {
+      throw new Error(`PrivateGateway: route "/${path}" brings the REST API to ${total} resources, over the quota of ${QUOTAS.resourcesPerRestApi} per REST API; split the services across platforms`);
     }
-    const proxyResource = resource.addResource('{proxy+}');
+    this.apiResourceCount = total;
+    const scope = options.scope ?? new Construct(this, `Route${pascalCase(path.replace(/[^A-Za-z0-9]+/g, '-'))}`);
+    const resource = new apigateway.Resource(scope, 'ApiResource', { parent, pathPart: segments[segments.length - 1] });
+    const proxyResource = new apigateway.Resource(scope, 'ApiProxyResource', { parent: resource, pathPart: '{proxy+}' });
 
-    this.addProxyMethod(resource, options.port, false, path);
-    this.addProxyMethod(proxyResource, options.port, true, path);
-
-    this.vpcLinkSecurityGroup.connections.allowTo(this.loadBalancerSecurityGroup, ec2.Port.tcp(options.port),
-      `VPC link to route /${path}`);
+    const loadBalancer = this.loadBalancerWithRoom();
+    this.listenersPerLoadBalancer.set(loadBalancer, (this.listenersPerLoadBalancer.get(loadBalancer) ?? 0) + 1);
+    this.addProxyMethod(resource, loadBalancer, options.port, false, path);
+    this.addProxyMethod(proxyResource, loadBalancer, options.port, true, path);
 
     const route: GatewayRoute = {
       path,
       port: options.port,
+      loadBalancer,
       resource,
       proxyResource,
       url: `${this.url}${path}`,
@@ -386,12 +395,51 @@ export class PrivateGateway extends Construct {
     });
   }
 
-  /** Lets the load balancer reach `target` on `port` (the target's side of a route). */
-  public allowLoadBalancerTo(target: ec2.IConnectable, port: number, description: string): void {
-    this.loadBalancerSecurityGroup.connections.allowTo(target, ec2.Port.tcp(port), description);
+  /** The load balancers, in the order they were added (one per 50 routes). */
+  public get loadBalancers(): elbv2.NetworkLoadBalancer[] {
+    return [...this._loadBalancers];
   }
 
-  private addProxyMethod(resource: apigateway.IResource, port: number, proxy: boolean, path: string): void {
+  /**
+   * Lets the load balancers reach `target` on `port` (the target's side of a route), with a rule
+   * written inline in the target's security group.
+   */
+  public allowLoadBalancerTo(target: ec2.IConnectable, port: number, description: string): void {
+    target.connections.allowFrom(ec2.Peer.securityGroupId(this.loadBalancerSecurityGroup.securityGroupId), ec2.Port.tcp(port), description);
+  }
+
+  /** The first load balancer with a free listener, adding one when all are full. */
+  private loadBalancerWithRoom(): elbv2.NetworkLoadBalancer {
+    const free = this._loadBalancers.find(lb => (this.listenersPerLoadBalancer.get(lb) ?? 0) < QUOTAS.listenersPerNetworkLoadBalancer);
+    return free ?? this.addLoadBalancer();
+  }
+
+  private addLoadBalancer(): elbv2.NetworkLoadBalancer {
+    const index = this._loadBalancers.length + 1;
+    const loadBalancer = new elbv2.NetworkLoadBalancer(this, index === 1 ? 'LoadBalancer' : `LoadBalancer${index}`, {
+      vpc: this.vpc,
+      vpcSubnets: this.subnets,
+      internetFacing: false,
+      crossZoneEnabled: true,
+      securityGroups: [this.loadBalancerSecurityGroup],
+      // REST API VPC link traffic may arrive over PrivateLink, which no inbound rule can name.
+      enforceSecurityGroupInboundRulesOnPrivateLinkTraffic: false,
+      deletionProtection: this.deletionProtection,
+    });
+    const logsReason = 'NLB access logs record TLS listeners only; these listeners are TCP, and the API stage logs every request.';
+    acknowledge(loadBalancer, 'ELB2', [NAG_PACKS.awsSolutions], logsReason);
+    acknowledge(loadBalancer, 'ELBLoggingEnabled', COMPLIANCE_PACKS, logsReason);
+    acknowledgeControl(loadBalancer, 'elbv2_logging_enabled_check', logsReason);
+    if (!this.deletionProtection) {
+      const reason = 'Development platform: DataflowPlatform turns deletion protection on with production: true (or deletionProtection: true).';
+      acknowledge(loadBalancer, 'ELBDeletionProtectionEnabled', [NAG_PACKS.nist, NAG_PACKS.hipaa], reason);
+      acknowledgeControl(loadBalancer, 'elbv2_deletion_protection_enabled_check', reason);
+    }
+    this._loadBalancers.push(loadBalancer);
+    return loadBalancer;
+  }
+
+  private addProxyMethod(resource: apigateway.IResource, loadBalancer: elbv2.NetworkLoadBalancer, port: number, proxy: boolean, path: string): void {
     const backendPath = proxy ? '/{proxy}' : '/';
     // The service sees '/<rest>'; these headers let it build links that point back through the
     // API (https://<api host>/<stage>/<path>/...) instead of at the load balancer.
@@ -404,7 +452,7 @@ export class PrivateGateway extends Construct {
     const integration = new apigateway.Integration({
       type: apigateway.IntegrationType.HTTP_PROXY,
       integrationHttpMethod: 'ANY',
-      uri: `http://${this.loadBalancer.loadBalancerDnsName}:${port}${backendPath}`,
+      uri: `http://${loadBalancer.loadBalancerDnsName}:${port}${backendPath}`,
       options: {
         connectionType: apigateway.ConnectionType.VPC_LINK,
         vpcLink: this.vpcLinkRef,
@@ -421,7 +469,7 @@ export class PrivateGateway extends Construct {
       requestValidator: proxy ? this.requestValidator : undefined,
     });
     // VPC link v2 integrations name their load balancer (CloudFormation: Integration.IntegrationTarget).
-    (method.node.defaultChild as apigateway.CfnMethod).addPropertyOverride('Integration.IntegrationTarget', this.loadBalancer.loadBalancerArn);
+    (method.node.defaultChild as apigateway.CfnMethod).addPropertyOverride('Integration.IntegrationTarget', loadBalancer.loadBalancerArn);
     if (this.authorization.type === ApiAuthorizationType.IAM) {
       acknowledge(method, 'COG4', [NAG_PACKS.awsSolutions],
         'The method requires IAM (SigV4) authorization; a Cognito authorizer is one alternative, not a requirement.');
@@ -446,14 +494,4 @@ export class PrivateGateway extends Construct {
         'The AWS managed policy API Gateway documents for its account-level execution logging role.');
     }
   }
-}
-
-function countResources(resource: apigateway.IResource): number {
-  let count = 0;
-  for (const child of resource.node.children) {
-    if (child instanceof apigateway.Resource) {
-      count += 1 + countResources(child);
-    }
-  }
-  return count;
 }

@@ -418,8 +418,11 @@ export class PlatformService extends Construct implements ec2.IConnectable {
       },
     });
     this.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: props.name, containerPort: props.port }));
+    // The route's API resources live with the service; the gateway picks a load balancer with room.
+    this.route = props.gateway.addRoute({ path: this.apiPath, port: props.port, scope: this });
+    this.url = this.route.url;
     this.listener = new elbv2.NetworkListener(this, 'Listener', {
-      loadBalancer: props.gateway.loadBalancer,
+      loadBalancer: this.route.loadBalancer,
       port: props.port,
       protocol: elbv2.Protocol.TCP,
       defaultTargetGroups: [this.targetGroup],
@@ -430,8 +433,6 @@ export class PlatformService extends Construct implements ec2.IConnectable {
     this.service.node.addDependency(this.listener);
 
     props.gateway.allowLoadBalancerTo(this, props.port, `Load balancer to service ${props.name}`);
-    this.route = props.gateway.addRoute({ path: this.apiPath, port: props.port });
-    this.url = this.route.url;
 
     this.scaling = this.service.autoScaleTaskCount({ minCapacity, maxCapacity });
     this.scaling.scaleOnCpuUtilization('CpuScaling', {

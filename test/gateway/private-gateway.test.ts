@@ -15,13 +15,14 @@ function gateway(props: Partial<ConstructorParameters<typeof PrivateGateway>[2]>
 }
 
 function addRouteWithListener(stack: Stack, gw: PrivateGateway, path: string, port: number) {
+  const route = gw.addRoute({ path, port });
   const targetGroup = new elbv2.NetworkTargetGroup(stack, `Tg${port}`, {
     vpc: gw.loadBalancer.vpc!, port, protocol: elbv2.Protocol.TCP, targetType: elbv2.TargetType.IP,
   });
   const listener = new elbv2.NetworkListener(stack, `Listener${port}`, {
-    loadBalancer: gw.loadBalancer, port, defaultTargetGroups: [targetGroup],
+    loadBalancer: route.loadBalancer, port, defaultTargetGroups: [targetGroup],
   });
-  return { listener, route: gw.addRoute({ path, port }) };
+  return { listener, route };
 }
 
 describe('PrivateGateway used alone', () => {
@@ -86,12 +87,30 @@ describe('PrivateGateway used alone', () => {
     expect(() => gw.addRoute({ path: 'a b', port: 8082 })).toThrow(/API path "a b" is not valid/);
   });
 
-  test('refuses a 51st route: one listener per route, 50 per NLB', () => {
-    const { gw } = gateway();
-    for (let i = 0; i < 50; i++) {
-      gw.addRoute({ path: `r${i}`, port: 8000 + i });
+  test('a 51st route goes to a second load balancer behind the same VPC link: at most 50 listeners each', () => {
+    const { stack, gw } = gateway();
+    const routes = [];
+    for (let i = 0; i < 51; i++) {
+      routes.push(addRouteWithListener(stack, gw, `r${i}`, 8000 + i).route);
     }
-    expect(() => gw.addRoute({ path: 'r50', port: 8050 })).toThrow(/would be listener 51 of the load balancer, over the limit of 50/);
+    expect(gw.loadBalancers).toHaveLength(2);
+    expect(routes[49].loadBalancer).toBe(gw.loadBalancers[0]);
+    expect(routes[50].loadBalancer).toBe(gw.loadBalancers[1]);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 2);
+    template.resourceCountIs('AWS::ApiGatewayV2::VpcLink', 1);
+    const second = stack.getLogicalId(gw.loadBalancers[1].node.defaultChild as any);
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      ResourceId: { Ref: Match.stringLikeRegexp('^GatewayRouteR50ApiProxyResource') },
+      Integration: Match.objectLike({ IntegrationTarget: { Ref: second } }),
+    });
+    const listeners = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::Listener'));
+    const perBalancer = new Map<string, number>();
+    for (const l of listeners) {
+      const key = JSON.stringify(l.Properties.LoadBalancerArn);
+      perBalancer.set(key, (perBalancer.get(key) ?? 0) + 1);
+    }
+    expect([...perBalancer.values()].sort()).toEqual([1, 50]);
   });
 
   test('apiKey authorization creates the usage plan', () => {

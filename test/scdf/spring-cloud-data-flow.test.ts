@@ -104,7 +104,7 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
     for (const name of ['dataflow', 'skipper']) {
       expect(environmentOf(template, name).SERVER_FORWARD_HEADERS_STRATEGY).toBe('framework');
       template.hasResourceProperties('AWS::ApiGateway::Method', {
-        ResourceId: { Ref: Match.stringLikeRegexp(`Api${name}proxy`) },
+        ResourceId: { Ref: Match.stringLikeRegexp(`^DataflowService${name.charAt(0).toUpperCase()}${name.slice(1)}ApiProxyResource`) },
         Integration: Match.objectLike({
           RequestParameters: {
             'integration.request.header.X-Forwarded-Host': 'context.domainName',
