@@ -1,4 +1,4 @@
-import { Names, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Names, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,7 +15,6 @@ import { ImageResolver, publicRegistryImageName } from './private/images';
 import { createLogEncryptionKey } from './private/kms';
 import { acknowledgeControl, acknowledgeExecutionRolePolicy } from './private/nag';
 import { apiPathsOverlap, normalizeApiPath, pascalCase } from './private/names';
-import { QUOTAS } from './private/quotas';
 import { needsRegionalEcsEndpoints } from './private/regions';
 import { KAFKA_CONSOLE, SKIPPER_STREAM_APP_PORTS } from './private/scdf';
 import { ContainerSettings, databaseSettings, kafkaSettings } from './private/wiring';
@@ -165,6 +164,25 @@ export interface DataflowPlatformProps {
    * @default - no console
    */
   readonly kafkaConsole?: KafkaConsoleOptions;
+
+  /**
+   * How many services a CloudFormation stack holds. The platform's own stack holds the first
+   * ones (Spring Cloud Data Flow's servers first); each further group gets a nested stack with its
+   * own execution role, so that no stack nears CloudFormation's 500 resources. Services are placed
+   * in the order they are added: add new services at the end, and remove old ones from the end,
+   * or a service changes stack (and is replaced).
+   *
+   * @default 20
+   */
+  readonly maxServicesPerStack?: number;
+}
+
+/** A stack that holds services, and the execution role its services share. */
+interface ServiceShard {
+  readonly scope: Construct;
+  readonly executionRole: iam.Role;
+  services: number;
+  policyAcknowledged: boolean;
 }
 
 /** Ports no service may use, with the reason. */
@@ -247,10 +265,11 @@ export class DataflowPlatform extends Construct {
   private readonly logRemovalPolicy: RemovalPolicy;
   private readonly retentionIsDevelopmentDefault: boolean;
   private readonly _services = new Map<string, PlatformService>();
+  private readonly maxServicesPerStack: number;
+  private readonly shards: ServiceShard[];
   private readonly images: ImageResolver;
   /** Images made by `publicImage()` and what must exist before a task pulls them. */
   private readonly imageDependencies = new Map<ecs.ContainerImage, IDependable>();
-  private executionRolePolicyAcknowledged = false;
 
   constructor(scope: Construct, id: string, props: DataflowPlatformProps = {}) {
     super(scope, id);
@@ -307,6 +326,11 @@ export class DataflowPlatform extends Construct {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `ECS task execution role of the services of ${this.node.path}`,
     });
+    this.maxServicesPerStack = props.maxServicesPerStack ?? 20;
+    if (!Token.isUnresolved(this.maxServicesPerStack) && !(Number.isInteger(this.maxServicesPerStack) && this.maxServicesPerStack >= 1 && this.maxServicesPerStack <= 30)) {
+      throw new Error(`DataflowPlatform: maxServicesPerStack ${this.maxServicesPerStack} must be a whole number from 1 to 30 (about 15 resources a service, 500 per stack)`);
+    }
+    this.shards = [{ scope: this, executionRole: this.executionRole, services: 0, policyAcknowledged: false }];
     this.imageSource = props.imageSource ?? ImageSource.copyToEcr();
     this.images = new ImageResolver(this, 'Images', {
       source: this.imageSource,
@@ -414,7 +438,8 @@ export class DataflowPlatform extends Construct {
     this.validateImage(name, options.image);
     const settings = this.dataSettings(name, options);
 
-    const service = new PlatformService(this, `Service${pascalCase(name)}`, {
+    const shard = this.shardForNextService();
+    const service = new PlatformService(shard.scope, `Service${pascalCase(name)}`, {
       ...options,
       environment: { ...options.environment, ...settings.environment },
       secrets: { ...options.secrets, ...settings.secrets },
@@ -423,23 +448,24 @@ export class DataflowPlatform extends Construct {
       cluster: this.cluster,
       gateway: this.gateway,
       subnets: this.network.subnets,
-      executionRole: this.executionRole,
+      executionRole: shard.executionRole,
       logRetention: this.logRetention,
       logEncryptionKey: this.logEncryptionKey,
       logRemovalPolicy: this.logRemovalPolicy,
     });
+    shard.services += 1;
     this.acknowledgeDevelopmentRetention(service.logGroup);
-    this.acknowledgeExecutionRolePolicy();
+    this.acknowledgeExecutionRolePolicy(shard);
     const copy = this.imageDependencies.get(options.image);
     if (copy) {
       // The image is copied into ECR at deploy time: the service starts after the copy.
       service.service.node.addDependency(copy);
     }
     if (options.useDatabase && this.database) {
-      this.database.connections.allowDefaultPortFrom(service, `PostgreSQL from service ${name}`);
+      service.allowTo(this.database.connections, this.database.port, 'DatabaseAccess', `PostgreSQL from service ${name}`);
     }
     if (options.useKafka && this.kafka) {
-      this.kafka.connections.allowDefaultPortFrom(service, `Kafka from service ${name}`);
+      service.allowTo(this.kafka.connections, this.kafka.clientPort, 'KafkaAccess', `Kafka from service ${name}`);
       if (this.kafka.clientAuthentication === KafkaClientAuthentication.IAM) {
         this.kafka.grantReadWrite(service.taskRole);
       }
@@ -480,9 +506,6 @@ export class DataflowPlatform extends Construct {
     const samePath = this.services.find(s => apiPathsOverlap(s.apiPath, path));
     if (samePath) {
       throw new Error(`DataflowPlatform: service "${name}" would route API path "/${path}", which overlaps "/${samePath.apiPath}" of service "${samePath.name}"; set apiPath so that no path is a prefix of another`);
-    }
-    if (this._services.size + 1 > QUOTAS.listenersPerNetworkLoadBalancer) {
-      throw new Error(`DataflowPlatform: service "${name}" would be service ${this._services.size + 1}, but one Network Load Balancer holds at most ${QUOTAS.listenersPerNetworkLoadBalancer} listeners (one per service); split the services across platforms`);
     }
     for (const target of options.connectsTo ?? []) {
       if (target === name) {
@@ -532,7 +555,7 @@ export class DataflowPlatform extends Construct {
         SERVER_LISTENPORT: `${port}`,
       },
     });
-    this.kafka.connections.allowDefaultPortFrom(consoleService, `Kafka from service ${KAFKA_CONSOLE.name}`);
+    consoleService.allowTo(this.kafka.connections, this.kafka.clientPort, 'KafkaAccess', `Kafka from service ${KAFKA_CONSOLE.name}`);
     return consoleService;
   }
 
@@ -577,12 +600,36 @@ export class DataflowPlatform extends Construct {
     return errors;
   }
 
-  /** Acknowledges the findings on the shared execution role's policy, once it exists. */
-  private acknowledgeExecutionRolePolicy(): void {
-    if (!this.executionRolePolicyAcknowledged && this.executionRole.node.tryFindChild('DefaultPolicy')) {
-      this.executionRolePolicyAcknowledged = true;
-      acknowledgeExecutionRolePolicy(this.executionRole);
+  /** Acknowledges the findings on a shard's execution role policy, once it exists. */
+  private acknowledgeExecutionRolePolicy(shard: ServiceShard): void {
+    if (!shard.policyAcknowledged && shard.executionRole.node.tryFindChild('DefaultPolicy')) {
+      shard.policyAcknowledged = true;
+      acknowledgeExecutionRolePolicy(shard.executionRole);
     }
+  }
+
+  /**
+   * Where the next service goes: the platform's own stack holds the first `maxServicesPerStack`
+   * services, each further group of that many gets a nested stack with its own execution role.
+   * Placement follows the order of `addService()` calls, so adding services never moves others.
+   */
+  private shardForNextService(): ServiceShard {
+    const last = this.shards[this.shards.length - 1];
+    if (last.services < this.maxServicesPerStack) {
+      return last;
+    }
+    const index = this.shards.length + 1;
+    const stack = new NestedStack(this, `Services${index}`, {
+      description: `Services ${(index - 1) * this.maxServicesPerStack + 1} to ${index * this.maxServicesPerStack} of ${this.node.path} (cdk-dataflow-platform)`,
+    });
+    const executionRole = new iam.Role(stack, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `ECS task execution role of the services in ${stack.node.path}`,
+    });
+    this.images.grantPull(executionRole);
+    const shard: ServiceShard = { scope: stack, executionRole, services: 0, policyAcknowledged: false };
+    this.shards.push(shard);
+    return shard;
   }
 
   private acknowledgeDevelopmentRetention(logGroup: logs.ILogGroup): void {

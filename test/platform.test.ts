@@ -607,11 +607,11 @@ describe('bad input fails at synth with a clear message', () => {
     (p, s) => p.addService('orders', { ...base(s), minCapacity: 4, maxCapacity: 2 }),
     /maxCapacity 2 below minCapacity 4/));
 
-  test('more services than the NLB has listeners', () => expectAddServiceError((p, s) => {
-    for (let i = 0; i <= 50; i++) {
+  test('an API path past the REST API resource quota', () => expectAddServiceError((p, s) => {
+    for (let i = 0; i <= 150; i++) {
       p.addService(`svc${i}`, { ...base(s), port: 8000 + i });
     }
-  }, /service "svc50" would be service 51, but one Network Load Balancer holds at most 50 listeners/));
+  }, /route "\/svc150" brings the REST API to 302 resources, over the quota of 300 per REST API/));
 
   test('an environment name that would not fit tags and names', () => {
     const stack = newTestStack();

@@ -128,6 +128,21 @@ export class ImageResolver extends Construct {
     return ecs.ContainerImage.fromEcrRepository(repository, reference.tag);
   }
 
+  /** Gives another execution role what pulling through this source needs beyond plain ECR pulls. */
+  public grantPull(role: iam.IRole): void {
+    if (this.source.type === ImageSourceType.PULL_THROUGH_CACHE) {
+      role.addToPrincipalPolicy(this.pullThroughCacheStatement());
+    }
+  }
+
+  private pullThroughCacheStatement(): iam.PolicyStatement {
+    // The first pull of an image creates its repository and imports it from upstream.
+    return new iam.PolicyStatement({
+      actions: ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
+      resources: [`arn:${Aws.PARTITION}:ecr:${Stack.of(this).region}:${Stack.of(this).account}:repository/${this.source.repositoryPrefix}/*`],
+    });
+  }
+
   private ensurePullThroughCache(): void {
     if (this.pullThroughCacheReady) {
       return;
@@ -140,11 +155,7 @@ export class ImageResolver extends Construct {
       upstreamRegistryUrl: 'registry-1.docker.io',
       credentialArn: this.source.credentialsSecret!.secretArn,
     });
-    // The first pull of an image creates its repository and imports it from upstream.
-    this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
-      resources: [`arn:${Aws.PARTITION}:ecr:${Stack.of(this).region}:${Stack.of(this).account}:repository/${prefix}/*`],
-    }));
+    this.executionRole.addToPrincipalPolicy(this.pullThroughCacheStatement());
   }
 
   private copy(name: string, reference: ImageReference): ResolvedImage {

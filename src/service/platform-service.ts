@@ -10,7 +10,7 @@ import { GatewayRoute, PrivateGateway } from '../gateway/private-gateway';
 import { fargateSizeProblem } from '../private/fargate';
 import { createLogEncryptionKey } from '../private/kms';
 import { acknowledge, acknowledgeControl, acknowledgeExecutionRolePolicy, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
-import { normalizeApiPath, serviceNameProblem } from '../private/names';
+import { normalizeApiPath, pascalCase, serviceNameProblem } from '../private/names';
 
 /**
  * What a user declares about one HTTP service of the platform.
@@ -447,8 +447,31 @@ export class PlatformService extends Construct implements ec2.IConnectable {
    * that the caller's tasks find this service's Service Connect endpoint when they start.
    */
   public allowCallsFrom(caller: PlatformService): void {
-    this.connections.allowFrom(caller, ec2.Port.tcp(this.port), `Service Connect: ${caller.name} calls ${this.name}`);
+    caller.allowTo(this.connections, this.port, `CallsTo${pascalCase(this.name)}`, `Service Connect: ${caller.name} calls ${this.name}`);
     caller.service.node.addDependency(this.service);
+  }
+
+  /**
+   * Admits this service's tasks into `target` on `port` with one rule, created with this service
+   * (in its stack) and before its tasks start, so that they never start without the access.
+   *
+   * @param target the connections of what the service calls (a database, a cluster, a service)
+   * @param port the one port
+   * @param id construct id of the rule, unique within this service
+   * @param description rule description
+   */
+  public allowTo(target: ec2.Connections, port: number, id: string, description: string): void {
+    for (const [index, group] of target.securityGroups.entries()) {
+      const rule = new ec2.CfnSecurityGroupIngress(this, index === 0 ? id : `${id}${index + 1}`, {
+        groupId: group.securityGroupId,
+        sourceSecurityGroupId: this.securityGroup.securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        description,
+      });
+      this.service.node.addDependency(rule);
+    }
   }
 }
 

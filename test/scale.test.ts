@@ -1,0 +1,90 @@
+/**
+ * 100 services in one DataflowPlatform: every CloudFormation stack stays under AWS's quotas
+ * (500 resources, 1 MB template), every load balancer under 50 listeners, the REST API under
+ * 300 resources. Quotas come from src/private/quotas.ts, where each names its documentation.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { NestedStack, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { DataflowPlatform } from '../src';
+import { QUOTAS } from '../src/private/quotas';
+import { expectNoNagFindings, newTestStack } from './helpers/gates';
+
+const SERVICES = 100;
+
+describe(`a platform of ${SERVICES} services`, () => {
+  let stack: Stack;
+  let platform: DataflowPlatform;
+  let templates: Array<{ name: string; template: Record<string, any>; bytes: number }>;
+
+  beforeAll(() => {
+    stack = newTestStack();
+    platform = new DataflowPlatform(stack, 'Dataflow');
+    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'services');
+    for (let i = 0; i < SERVICES; i++) {
+      platform.addService(`svc${i}`, {
+        image: ecs.ContainerImage.fromEcrRepository(repository, 'v1'),
+        port: 8000 + i,
+        healthCheckPath: '/health',
+        useDatabase: i % 2 === 0,
+        useKafka: i % 3 === 0,
+        connectsTo: i > 0 ? [`svc${i - 1}`] : [],
+      });
+    }
+    const assembly = stack.node.root.node.tryFindChild('Test') ? (stack.node.root as any).synth() : undefined;
+    const stacks: Stack[] = [stack, ...stack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack)];
+    templates = stacks.map(s => {
+      const file = path.join(assembly.directory, s.templateFile);
+      return { name: s.node.path, template: Template.fromStack(s).toJSON(), bytes: fs.statSync(file).size };
+    });
+  });
+
+  test('the services are spread over nested stacks', () => {
+    expect(platform.services).toHaveLength(SERVICES + 2);
+    expect(templates.length).toBeGreaterThanOrEqual(Math.ceil((SERVICES + 2) / 20));
+  });
+
+  test(`no stack holds more than ${QUOTAS.resourcesPerStack} resources or ${QUOTAS.templateBytes} bytes`, () => {
+    for (const { name, template, bytes } of templates) {
+      const resources = Object.keys(template.Resources ?? {}).length;
+      expect({ name, resources: resources <= QUOTAS.resourcesPerStack }).toEqual({ name, resources: true });
+      expect({ name, bytes: bytes <= QUOTAS.templateBytes }).toEqual({ name, bytes: true });
+    }
+  });
+
+  test(`no load balancer has more than ${QUOTAS.listenersPerNetworkLoadBalancer} listeners, and one VPC link serves them all`, () => {
+    const perBalancer = new Map<string, number>();
+    for (const { template } of templates) {
+      for (const listener of Object.values(template.Resources ?? {}) as any[]) {
+        if (listener.Type === 'AWS::ElasticLoadBalancingV2::Listener') {
+          const key = JSON.stringify(listener.Properties.LoadBalancerArn);
+          perBalancer.set(key, (perBalancer.get(key) ?? 0) + 1);
+        }
+      }
+    }
+    const counts = [...perBalancer.values()];
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(SERVICES + 2);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(QUOTAS.listenersPerNetworkLoadBalancer);
+    expect(platform.gateway.loadBalancers).toHaveLength(Math.ceil((SERVICES + 2) / QUOTAS.listenersPerNetworkLoadBalancer));
+    const links = templates.flatMap(t => Object.values(t.template.Resources ?? {}) as any[]).filter(r => r.Type === 'AWS::ApiGatewayV2::VpcLink');
+    expect(links).toHaveLength(1);
+  });
+
+  test(`the REST API holds at most ${QUOTAS.resourcesPerRestApi} resources`, () => {
+    const resources = templates.flatMap(t => Object.values(t.template.Resources ?? {}) as any[]).filter(r => r.Type === 'AWS::ApiGateway::Resource');
+    expect(resources).toHaveLength(2 * (SERVICES + 2));
+    expect(resources.length).toBeLessThanOrEqual(QUOTAS.resourcesPerRestApi);
+  });
+
+  test('every route is still /<name>/{proxy+}', () => {
+    expect(platform.findService('svc99')!.apiPath).toBe('svc99');
+    expect(platform.findService('svc99')!.route.loadBalancer).toBe(platform.gateway.loadBalancers[2]);
+  });
+
+  test('passes cdk-nag in every stack', () => {
+    expectNoNagFindings(stack);
+  });
+});
