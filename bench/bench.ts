@@ -394,6 +394,11 @@ function progress(line: string): void {
 
 function main(): void {
   const started = performance.now();
+  // The source state and machine load when the run starts (src/ is loaded now).
+  const git = (...args: string[]) => spawnSync('git', args, { encoding: 'utf8', cwd: __dirname }).stdout?.trim() ?? '';
+  const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
+  const srcChanges = git('status', '--porcelain', '--', '../src').split('\n').filter(Boolean).length;
+  const loadAtStart = os.loadavg()[0];
   const ns = [...SHARED_NS, ...PLATFORM_ONLY_NS];
   const runs = REPETITIONS * 2 * (SHARED_NS.length * 2 + PLATFORM_ONLY_NS.length);
   progress(`${REPETITIONS} repetitions, N = ${ns.join(', ')}; ${runs} measured runs after a warm-up`);
@@ -432,8 +437,6 @@ function main(): void {
   }
   const elapsedMin = (performance.now() - started) / 60_000;
 
-  const git = (...args: string[]) => spawnSync('git', args, { encoding: 'utf8', cwd: __dirname }).stdout?.trim() ?? '';
-  const srcChanges = git('status', '--porcelain', '--', '../src').split('\n').filter(Boolean).length;
   const cdkVersion = (JSON.parse(fs.readFileSync(require.resolve('aws-cdk-lib/package.json'), 'utf8')) as { version: string }).version;
   const cpus = os.cpus();
   const peakLine = peak.ok
@@ -471,7 +474,8 @@ function main(): void {
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}`,
     `- Node ${process.version}, aws-cdk-lib ${cdkVersion}`,
-    `- Source: commit ${git('rev-parse', '--short', 'HEAD') || 'unknown'}, with ${srcChanges} uncommitted change(s) under src/ at the time of the run`,
+    `- Source: commit ${commit}, with ${srcChanges} uncommitted change(s) under src/ when the run started`,
+    `- Load average (1 min): ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`,
     `- ${REPETITIONS} repetitions per cell after one warm-up round; whole run ${elapsedMin.toFixed(1)} min`,
     '',
     body,
