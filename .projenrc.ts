@@ -114,6 +114,9 @@ const exampleSynth = project.addTask('example:synth', {
   ],
 });
 const packageJs = project.tasks.tryFind('package:js')!;
+// jsii-docgen reads every .jsii below the project: an older copy of this library installed in
+// examples/ would shadow the one just compiled and API.md would come out stale.
+project.tasks.tryFind('docgen')!.prependExec('rm -rf examples/node_modules');
 project.addTask('example', {
   description: 'Build and pack the library, then synthesize the example app to examples/cdk.out and print a summary',
   steps: [
@@ -145,20 +148,25 @@ project.addTask('bench', {
   description: 'Benchmark: synth time, resources and template size of DataflowPlatform vs hand-wired CDK; writes bench/RESULTS.md',
   exec: 'ts-node --project bench/tsconfig.json bench/bench.ts',
 });
+/** Compiler options of the TypeScript run by ts-node outside the library (examples/, bench/). */
+const scriptCompilerOptions = {
+  target: 'ES2022',
+  module: 'node16',
+  moduleResolution: 'node16',
+  lib: ['es2022'],
+  strict: true,
+  noImplicitAny: true,
+  noUnusedLocals: true,
+  esModuleInterop: true,
+  skipLibCheck: true,
+  types: ['node'],
+};
+
 // bench/ is compiled by ts-node against src/ directly.
 new JsonFile(project, 'bench/tsconfig.json', {
   obj: {
     compilerOptions: {
-      target: 'ES2022',
-      module: 'node16',
-      moduleResolution: 'node16',
-      lib: ['es2022'],
-      strict: true,
-      noImplicitAny: true,
-      noUnusedLocals: true,
-      esModuleInterop: true,
-      skipLibCheck: true,
-      types: ['node'],
+      ...scriptCompilerOptions,
       // Sources from bench/ and src/: TypeScript 6 wants the common root named.
       rootDir: '..',
     },
@@ -170,16 +178,7 @@ new JsonFile(project, 'bench/tsconfig.json', {
 new JsonFile(project, 'examples/tsconfig.json', {
   obj: {
     compilerOptions: {
-      target: 'ES2022',
-      module: 'node16',
-      moduleResolution: 'node16',
-      lib: ['es2022'],
-      strict: true,
-      noImplicitAny: true,
-      noUnusedLocals: true,
-      esModuleInterop: true,
-      skipLibCheck: true,
-      types: ['node'],
+      ...scriptCompilerOptions,
       noEmit: true,
     },
     include: ['*.ts'],

@@ -326,8 +326,9 @@ export class DataflowPlatform extends Construct {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `ECS task execution role of the services of ${this.node.path}`,
     });
-    this.maxServicesPerStack = props.maxServicesPerStack ?? 20;
-    if (!Token.isUnresolved(this.maxServicesPerStack) && !(Number.isInteger(this.maxServicesPerStack) && this.maxServicesPerStack >= 1 && this.maxServicesPerStack <= 30)) {
+    const perStack = props.maxServicesPerStack ?? 20;
+    this.maxServicesPerStack = perStack;
+    if (!Token.isUnresolved(perStack) && !(Number.isInteger(perStack) && perStack >= 1 && perStack <= 30)) {
       throw new Error(`DataflowPlatform: maxServicesPerStack ${this.maxServicesPerStack} must be a whole number from 1 to 30 (about 15 resources a service, 500 per stack)`);
     }
     this.shards = [{ scope: this, executionRole: this.executionRole, services: 0, policyAcknowledged: false }];
@@ -356,30 +357,23 @@ export class DataflowPlatform extends Construct {
     this.acknowledgeDevelopmentRetention(this.gateway.accessLogGroup);
 
     // --- Data tier --------------------------------------------------------------------------------
+    // Where the data services live and how their logs are kept: the platform's choices.
+    const dataPlacement = {
+      vpc: this.vpc,
+      subnets: this.network.subnets,
+      production: this.production,
+      logRetention: this.logRetention,
+      logEncryptionKey: this.logEncryptionKey,
+      logRemovalPolicy: this.logRemovalPolicy,
+    };
     if (props.database?.enabled ?? true) {
-      this.database = new PostgresDatabase(this, 'Database', {
-        ...props.database,
-        vpc: this.vpc,
-        subnets: this.network.subnets,
-        production: this.production,
-        logRetention: this.logRetention,
-        logEncryptionKey: this.logEncryptionKey,
-        logRemovalPolicy: this.logRemovalPolicy,
-      });
+      this.database = new PostgresDatabase(this, 'Database', { ...props.database, ...dataPlacement });
       for (const logGroup of this.database.logGroups) {
         this.acknowledgeDevelopmentRetention(logGroup);
       }
     }
     if (props.kafka?.enabled ?? true) {
-      this.kafka = new KafkaCluster(this, 'Kafka', {
-        ...props.kafka,
-        vpc: this.vpc,
-        subnets: this.network.subnets,
-        production: this.production,
-        logRetention: this.logRetention,
-        logEncryptionKey: this.logEncryptionKey,
-        logRemovalPolicy: this.logRemovalPolicy,
-      });
+      this.kafka = new KafkaCluster(this, 'Kafka', { ...props.kafka, ...dataPlacement });
       this.acknowledgeDevelopmentRetention(this.kafka.logGroup);
     }
 

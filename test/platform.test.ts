@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -775,5 +775,33 @@ describe('data tier wiring', () => {
   test('passes cdk-nag with both wired', () => {
     const { stack } = withData();
     expectNoNagFindings(stack);
+  });
+});
+
+describe('service placement', () => {
+  test('past maxServicesPerStack, services go to nested stacks with their own execution role, in order', () => {
+    const { stack, platform } = platformWith({ maxServicesPerStack: 2 });
+    const services = [0, 1, 2, 3, 4].map(i => platform.addService(`svc${i}`, { image: image(stack), port: 8000 + i, useDatabase: true }));
+    const stackOf = (i: number) => Stack.of(services[i]);
+    expect(stackOf(0)).toBe(stack);
+    expect(stackOf(1)).toBe(stack);
+    expect(stackOf(2)).toBeInstanceOf(NestedStack);
+    expect(stackOf(3)).toBe(stackOf(2));
+    expect(stackOf(4)).not.toBe(stackOf(2));
+    expect(stackOf(2).node.id).toBe('Services2');
+    const nested = Template.fromStack(stackOf(2));
+    nested.resourceCountIs('AWS::ECS::Service', 2);
+    nested.resourceCountIs('AWS::IAM::Role', 3); // one execution role, two task roles
+    // The rule to the database is created with the service, in its stack, before its tasks start.
+    const rules = nested.findResources('AWS::EC2::SecurityGroupIngress');
+    expect(Object.values(rules).map(r => r.Properties.FromPort)).toEqual([5432, 5432]);
+    const ecsService = Object.entries(nested.findResources('AWS::ECS::Service'))[0][1];
+    expect(ecsService.DependsOn.some((d: string) => d in rules)).toBe(true);
+    expectNoNagFindings(stack);
+  });
+
+  test('maxServicesPerStack must fit a stack', () => {
+    expect(() => platformWith({ maxServicesPerStack: 0 })).toThrow(/maxServicesPerStack 0 must be a whole number from 1 to 30/);
+    expect(() => platformWith({ maxServicesPerStack: 40 })).toThrow(/maxServicesPerStack 40/);
   });
 });

@@ -10,8 +10,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { DataflowPlatform } from '../src';
-import { QUOTAS } from '../src/private/quotas';
 import { expectNoNagFindings, newTestStack } from './helpers/gates';
+import { QUOTAS } from '../src/private/quotas';
 
 const SERVICES = 100;
 
