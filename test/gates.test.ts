@@ -1,11 +1,16 @@
 /**
  * Every gate must be able to fail: each test here feeds one gate something bad and expects it to object.
  */
+import * as childProcess from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as ts from 'typescript';
 import { expectNoNagFindings, nagFindings, newTestStack, TEST_ENV } from './helpers/gates';
 import { serviceSpecProblems } from './helpers/service-spec';
 import { newStrictApp } from './helpers/strict';
@@ -104,5 +109,35 @@ describe('CloudFormation schema gate (@aws-cdk/aws-service-spec)', () => {
       'Method (AWS::ApiGateway::Method).HttpMethod: required property missing',
       'Method (AWS::ApiGateway::Method).Integration.Target: not a property of this type',
     ]));
+  });
+});
+
+describe('type-check gate (tsc over test/)', () => {
+  test('reports a type error that ts-jest with isolatedModules lets through', () => {
+    const file = 'bad.ts';
+    const source = "import { PrivateNetwork } from '../src';\nexport const n: PrivateNetwork = 42;\n";
+    const options: ts.CompilerOptions = { noEmit: true, strict: true, skipLibCheck: true, types: [] };
+    const host = ts.createCompilerHost(options);
+    const read = host.readFile.bind(host);
+    host.readFile = name => (name.endsWith(file) ? source : read(name));
+    const exists = host.fileExists.bind(host);
+    host.fileExists = name => name.endsWith(file) || exists(name);
+    const program = ts.createProgram([path.join(__dirname, file)], options, host);
+    const messages = ts.getPreEmitDiagnostics(program).map(d => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(messages).toContainEqual(expect.stringMatching(/Type 'number' is not assignable to type 'PrivateNetwork'/));
+  });
+});
+
+describe('code generation gate (scripts/check-codegen.js)', () => {
+  test('fails when a language lacks a public type', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codegen-'));
+    const py = path.join(dir, 'python', 'src', 'cdk_dataflow_platform');
+    fs.mkdirSync(py, { recursive: true });
+    fs.writeFileSync(path.join(py, '__init__.py'), 'class PrivateNetwork: pass\n');
+    const result = childProcess.spawnSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'check-codegen.js'), dir], { encoding: 'utf8' });
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/codegen python: types missing from the generated code: .*DataflowPlatform/);
+    expect(result.stderr).toMatch(/codegen java: no generated sources/);
   });
 });
