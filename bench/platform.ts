@@ -1,6 +1,7 @@
 /**
  * The platform variant of the benchmark: one stack with a `DataflowPlatform` and `n` services
- * svc0..svc{n-1}, each using the database and Kafka.
+ * svc0..svc{n-1}, each using the database and Kafka. Spring Cloud Data Flow is off so that both
+ * variants run the same n services (the hand-wired one has no SCDF servers).
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -12,7 +13,10 @@ import { BENCH_ENV, templateStacks } from './common';
 export function buildPlatform(app: App, n: number): Stack[] {
   const stack = new Stack(app, 'BenchPlatform', { env: BENCH_ENV });
   const repo = ecr.Repository.fromRepositoryName(stack, 'Repo', 'bench');
-  const platform = new DataflowPlatform(stack, 'Dataflow', { environmentName: 'bench' });
+  const platform = new DataflowPlatform(stack, 'Dataflow', {
+    environmentName: 'bench',
+    springCloudDataFlow: { enabled: false },
+  });
   for (let i = 0; i < n; i++) {
     platform.addService(`svc${i}`, {
       image: ecs.ContainerImage.fromEcrRepository(repo, 'v1'),
