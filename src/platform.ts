@@ -232,7 +232,7 @@ export class DataflowPlatform extends Construct {
   /** API Gateway, VPC link and internal load balancer. */
   public readonly gateway: PrivateGateway;
 
-  /** The role ECS uses for every service to pull images, write logs and read secrets. */
+  /** The role ECS uses to pull images, write logs and read secrets for the services in the platform's own stack (each nested service stack has its own). */
   public readonly executionRole: iam.Role;
 
   /** The KMS key that encrypts every log group of the platform. */
