@@ -800,6 +800,17 @@ describe('service placement', () => {
     expectNoNagFindings(stack);
   });
 
+  test('a service in a nested stack gets its IAM Kafka topic grant acknowledged there too', () => {
+    const { stack, platform } = platformWith({ maxServicesPerStack: 1, kafka: { clientAuthentication: KafkaClientAuthentication.IAM } });
+    platform.addService('a', { image: image(stack), port: 8080, useKafka: true });
+    const nested = platform.addService('b', { image: image(stack), port: 8081, useKafka: true });
+    expect(Stack.of(nested)).toBeInstanceOf(NestedStack);
+    Template.fromStack(Stack.of(nested)).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['kafka-cluster:WriteData']) })]) },
+    });
+    expectNoNagFindings(stack);
+  });
+
   test('maxServicesPerStack must fit a stack', () => {
     expect(() => platformWith({ maxServicesPerStack: 0 })).toThrow(/maxServicesPerStack 0 must be a whole number from 1 to 30/);
     expect(() => platformWith({ maxServicesPerStack: 40 })).toThrow(/maxServicesPerStack 40/);

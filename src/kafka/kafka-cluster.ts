@@ -324,7 +324,14 @@ export class KafkaCluster extends Construct implements ec2.IConnectable {
     const principal = grantee.grantPrincipal;
     if (Construct.isConstruct(principal)) {
       for (const arn of [groupArn, topicArn].filter(a => a.includes('*'))) {
-        acknowledge(principal, wildcardResourceFinding(this, arn), [NAG_PACKS.awsSolutions],
+        let finding = wildcardResourceFinding(this, arn);
+        if (Stack.of(principal) !== Stack.of(this)) {
+          // In another stack (a nested service stack) the cluster ARN arrives as a parameter.
+          const getAtt = JSON.stringify({ 'Fn::GetAtt': [Stack.of(this).getLogicalId(this.cluster), 'Arn'] });
+          const parameter = JSON.stringify({ Ref: `referenceto${Names.nodeUniqueId(this.cluster.node)}Arn` });
+          finding = finding.split(getAtt).join(parameter);
+        }
+        acknowledge(principal, finding, [NAG_PACKS.awsSolutions],
           'Topics and consumer groups matching the granted pattern in this one cluster: the ARN carries the cluster\'s name and UUID.');
       }
     }
