@@ -305,7 +305,8 @@ export class KafkaCluster extends Construct implements ec2.IConnectable {
   /**
    * Lets `grantee` connect, read and write the topics matching `topicPattern` and use the consumer
    * groups matching `groupPattern` (IAM client authentication). The ARNs embed this cluster's name
-   * and UUID, so nothing is granted on other clusters.
+   * and UUID, so nothing is granted on other clusters. The grantee may live in another stack of the
+   * app (such as a nested service stack); the wildcard finding is acknowledged on it there too.
    *
    * @param grantee the role of the client
    * @param topicPattern topic name or pattern, e.g. 'orders.*'
