@@ -8,7 +8,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { clientSubnetsProblem, validateKafkaOptions } from '../private/kafka';
 import { createLogEncryptionKey } from '../private/kms';
-import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from '../private/nag';
+import { acknowledge, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from '../private/nag';
 
 /** How clients authenticate to the brokers. */
 export enum KafkaClientAuthentication {
@@ -395,10 +395,6 @@ function acknowledgeLookupProvider(scope: Construct): void {
     return;
   }
   const reason = 'aws-cdk-lib\'s AwsCustomResource provider runs only during deployment to read the bootstrap brokers (kafka:GetBootstrapBrokers on this cluster); it handles no data.';
+  acknowledgeDeploymentFunction(provider, reason);
   acknowledge(provider, 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', [NAG_PACKS.awsSolutions], reason);
-  acknowledge(provider, 'L1', [NAG_PACKS.awsSolutions], reason);
-  for (const rule of ['LambdaConcurrency', 'LambdaDLQ', 'LambdaInsideVPC']) {
-    acknowledge(provider, rule, COMPLIANCE_PACKS, reason);
-  }
-  acknowledgeControl(provider, 'lambda_inside_vpc_check', reason);
 }

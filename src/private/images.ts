@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DockerImageName, ECRDeployment } from 'cdk-ecr-deployment';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from './nag';
+import { acknowledge, acknowledgeControl, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS } from './nag';
 import { pascalCase } from './names';
 import { ImageSource, ImageSourceType } from '../scdf/image-source';
 
@@ -250,12 +250,9 @@ function acknowledgeCopyProvider(scope: Construct): void {
     return;
   }
   const reason = 'cdk-ecr-deployment\'s function copies public images into ECR during deployment only; it needs the internet, so it runs outside the isolated VPC, and handles no application data.';
-  for (const rule of ['LambdaConcurrency', 'LambdaDLQ', 'LambdaInsideVPC']) {
-    acknowledge(provider, rule, COMPLIANCE_PACKS, reason);
-  }
-  acknowledge(provider, 'L1', [NAG_PACKS.awsSolutions], reason);
+  acknowledgeDeploymentFunction(provider, reason);
+  // Its log group is created by aws-cdk-lib for the singleton, with no key or retention to set.
   acknowledge(provider, 'CloudWatchLogGroupEncrypted', COMPLIANCE_PACKS, reason);
-  acknowledgeControl(provider, 'lambda_inside_vpc_check', reason);
   acknowledgeControl(provider, 'cloudwatch_log_group_encrypted_check', reason);
   acknowledgeControl(provider, 'cloudwatch_log_group_retention_period_check', reason);
 }

@@ -55,6 +55,22 @@ export function acknowledgeExecutionRolePolicy(role: IConstruct): void {
 }
 
 /**
+ * Acknowledges what every deployment-time Lambda function of a third-party construct (a
+ * stack-level singleton the library does not own) is flagged for: no reserved concurrency, no
+ * dead-letter queue, not in a VPC, runtime chosen by its owner.
+ *
+ * @param provider the singleton function construct
+ * @param reason what the function does and why it runs outside the VPC
+ */
+export function acknowledgeDeploymentFunction(provider: IConstruct, reason: string): void {
+  for (const rule of ['LambdaConcurrency', 'LambdaDLQ', 'LambdaInsideVPC']) {
+    acknowledge(provider, rule, COMPLIANCE_PACKS, reason);
+  }
+  acknowledge(provider, 'L1', [NAG_PACKS.awsSolutions], reason);
+  acknowledgeControl(provider, 'lambda_inside_vpc_check', reason);
+}
+
+/**
  * The id cdk-nag gives a wildcard resource finding (`AwsSolutions-IAM5[Resource::...]`): the ARN
  * resolved in `scope`'s stack and flattened as cdk-nag flattens CloudFormation references.
  */
