@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DockerImageName, ECRDeployment } from 'cdk-ecr-deployment';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { acknowledge, acknowledgeControl, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS } from './nag';
+import { acknowledge, acknowledgeControl, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from './nag';
 import { pascalCase } from './names';
 import { ImageSource, ImageSourceType } from '../scdf/image-source';
 
@@ -228,14 +228,17 @@ function imageCopyRole(scope: Construct): iam.Role {
     actions: ['ecr:GetAuthorizationToken'],
     resources: ['*'],
   }));
+  const lambdaLogs = `arn:${Aws.PARTITION}:logs:${stack.region}:${stack.account}:log-group:/aws/lambda/*`;
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-    resources: [`arn:${Aws.PARTITION}:logs:${stack.region}:${stack.account}:log-group:/aws/lambda/*`],
+    resources: [lambdaLogs],
   }));
   const policy = role.node.findChild('DefaultPolicy');
   acknowledge(policy, 'IAM5[Resource::*]', [NAG_PACKS.awsSolutions],
     'ecr:GetAuthorizationToken supports no resource-level permissions.');
-  acknowledge(policy, `IAM5[Resource::arn:<AWS::Partition>:logs:${stack.region}:${stack.account}:log-group:/aws/lambda/*]`, [NAG_PACKS.awsSolutions],
+  // The finding id is the ARN as cdk-nag renders it: resolved, so that it holds no token in a
+  // stack without a concrete account or region (what `cdk init app` generates).
+  acknowledge(policy, wildcardResourceFinding(stack, lambdaLogs), [NAG_PACKS.awsSolutions],
     'The copy function is a singleton whose generated name is not known when this policy is written.');
   acknowledge(policy, 'IAMNoInlinePolicy', COMPLIANCE_PACKS,
     'The copy role\'s only policy: push to this stack\'s platform repositories, read the registry credentials, write logs.');

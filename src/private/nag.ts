@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** cdk-nag pack prefixes, as they appear in rule ids. */
@@ -24,6 +24,7 @@ export const COMPLIANCE_PACKS = [NAG_PACKS.nist, NAG_PACKS.hipaa, NAG_PACKS.pci]
  * @param reason why the finding is accepted, for a security reviewer
  */
 export function acknowledge(construct: IConstruct, rule: string, packs: readonly string[], reason: string): void {
+  rejectToken(rule);
   for (const pack of packs) {
     Validations.of(construct).acknowledge({ id: `${pack}-${rule}`, reason });
   }
@@ -36,6 +37,7 @@ export function acknowledge(construct: IConstruct, rule: string, packs: readonly
  * @param rule the cfn-guard rule name, e.g. 'elbv2_logging_enabled_check'
  */
 export function acknowledgeControl(construct: IConstruct, rule: string, reason: string): void {
+  rejectToken(rule);
   Validations.of(construct).acknowledge({ id: `cdk-validator-cfnguard::${rule}`, reason });
 }
 
@@ -103,4 +105,16 @@ export function wildcardResourceFinding(scope: IConstruct, arn: string): string 
     return JSON.stringify(node);
   };
   return `IAM5[Resource::${visit(Stack.of(scope).resolve(arn))}]`;
+}
+
+/**
+ * An acknowledgement id becomes a key in the template's metadata, and CDK refuses a key that is a
+ * token ("is used as the key in a map so must resolve to a string") in any stack whose account or
+ * region is unknown at synth, as in every app `cdk init` generates. Render the id with
+ * `wildcardResourceFinding` instead.
+ */
+function rejectToken(rule: string): void {
+  if (Token.isUnresolved(rule)) {
+    throw new Error(`cdk-dataflow-platform: the acknowledgement id "${rule}" holds a token; render it with wildcardResourceFinding() (a bug of this library: please report it)`);
+  }
 }
