@@ -1,4 +1,4 @@
-import { Names, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { CfnResource, Names, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,7 +15,7 @@ import { ImageResolver, publicRegistryImageName } from './private/images';
 import { createLogEncryptionKey } from './private/kms';
 import { acknowledgeControl, acknowledgeExecutionRolePolicy } from './private/nag';
 import { apiPathsOverlap, normalizeApiPath, pascalCase } from './private/names';
-import { needsRegionalEcsEndpoints } from './private/regions';
+import { EndpointNeed, newRegionCondition, regionalEcsEndpointsNeed } from './private/regions';
 import { KAFKA_CONSOLE, SKIPPER_STREAM_APP_PORTS } from './private/scdf';
 import { ContainerSettings, databaseSettings, kafkaSettings } from './private/wiring';
 import { ImageSource } from './scdf/image-source';
@@ -300,13 +300,7 @@ export class DataflowPlatform extends Construct {
       this.acknowledgeDevelopmentRetention(this.network.flowLogGroup);
     }
     if (this.network.endpointSecurityGroup) {
-      // Service Connect's proxy is managed through the ecs-agent endpoint in every region; regions
-      // launched from 2023-12-23 on also need ecs and ecs-telemetry, or traffic goes to public endpoints.
-      this.network.addInterfaceEndpoint('EcsAgent', ec2.InterfaceVpcEndpointAwsService.ECS_AGENT);
-      this.network.addInterfaceEndpoint('EcsTelemetry', ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY);
-      if (needsRegionalEcsEndpoints(Stack.of(this).region)) {
-        this.network.addInterfaceEndpoint('Ecs', ec2.InterfaceVpcEndpointAwsService.ECS);
-      }
+      this.addEcsEndpoints();
     }
 
     // --- Cluster with a Service Connect namespace (HTTP: no Route 53 zone) --------------------
@@ -496,8 +490,8 @@ export class DataflowPlatform extends Construct {
         throw new Error(`DataflowPlatform: service "${name}" uses port ${port}, already used by "${sameport.name}"; give each service its own port`);
       }
     }
-    const path = normalizeApiPath(options.apiPath ?? name);
-    const samePath = this.services.find(s => apiPathsOverlap(s.apiPath, path));
+    const path = options.apiRoute === false ? undefined : normalizeApiPath(options.apiPath ?? name);
+    const samePath = path === undefined ? undefined : this.services.find(s => s.apiPath !== undefined && apiPathsOverlap(s.apiPath, path));
     if (samePath) {
       throw new Error(`DataflowPlatform: service "${name}" would route API path "/${path}", which overlaps "/${samePath.apiPath}" of service "${samePath.name}"; set apiPath so that no path is a prefix of another`);
     }
@@ -624,6 +618,36 @@ export class DataflowPlatform extends Construct {
     const shard: ServiceShard = { scope: stack, executionRole, services: 0, policyAcknowledged: false };
     this.shards.push(shard);
     return shard;
+  }
+
+  /**
+   * The ECS endpoints, where AWS requires them for Fargate. Elsewhere they are not needed: "Tasks
+   * using the Fargate launch type don't require the interface VPC endpoints for Amazon ECS" (ECS
+   * developer guide, VPC endpoints; the ECR guide says the same), and no Service Connect page asks
+   * for them. In regions launched from 2023-12-23 on, ecs, ecs-agent and ecs-telemetry are
+   * required ("If you do not configure all of the endpoints, your traffic will go over the public
+   * endpoints"), so in a stack whose region is unknown at synth they exist only under a
+   * CloudFormation condition on the region.
+   * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
+   */
+  private addEcsEndpoints(): void {
+    const region = Stack.of(this).region;
+    const need = regionalEcsEndpointsNeed(region);
+    if (need === EndpointNeed.NEVER) {
+      return;
+    }
+    const condition = need === EndpointNeed.BY_REGION ? newRegionCondition(this, 'InRegionNeedingEcsEndpoints') : undefined;
+    for (const [id, service] of [
+      ['Ecs', ec2.InterfaceVpcEndpointAwsService.ECS],
+      ['EcsAgent', ec2.InterfaceVpcEndpointAwsService.ECS_AGENT],
+      ['EcsTelemetry', ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY],
+    ] as const) {
+      const endpoint = this.network.addInterfaceEndpoint(id, service);
+      if (condition) {
+        (endpoint.node.defaultChild as CfnResource).cfnOptions.condition = condition;
+      }
+    }
   }
 
   private acknowledgeDevelopmentRetention(logGroup: logs.ILogGroup): void {

@@ -210,7 +210,7 @@ describe('DataflowPlatform with two services', () => {
         Uri: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [nlbId, 'DNSName'] }, ':8080/']] },
       }),
     });
-    expect(orders.route.path).toBe('orders');
+    expect(orders.route!.path).toBe('orders');
     expect(stack.resolve(orders.url)).toEqual(stack.resolve(`${platform.gateway.api.url}orders`));
   });
 
@@ -295,10 +295,11 @@ describe('DataflowPlatform with two services', () => {
     expect(billingService.DependsOn ?? []).not.toContain(logicalId(stack, orders.service));
   });
 
-  test('the endpoints Service Connect needs are added', () => {
-    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.ecs-agent' });
-    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.ecs-telemetry' });
-    expect(JSON.stringify(template.toJSON())).not.toContain('com.amazonaws.us-east-1.ecs"');
+  test('no ECS endpoints in a region where Fargate does not need them', () => {
+    // "Tasks using the Fargate launch type don't require the interface VPC endpoints for Amazon ECS"
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html
+    const names = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map(e => JSON.stringify(e.Properties.ServiceName));
+    expect(names.filter(n => /\.ecs(-agent|-telemetry)?"/.test(n))).toEqual([]);
   });
 
   test('adds no stack outputs', () => {
@@ -546,17 +547,34 @@ describe('networks', () => {
     Template.fromStack(stack).resourceCountIs('AWS::EC2::VPC', 1);
   });
 
-  test('the regional ecs endpoint is added where AWS requires it, and when the region is unknown', () => {
+  test('the ecs, ecs-agent and ecs-telemetry endpoints where AWS requires them: regions from 2023-12-23 on', () => {
+    // "Considerations for endpoints in Regions introduced starting on December 23, 2023"
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html
     for (const [region, expected] of [['ca-west-1', true], ['eu-west-1', false]] as const) {
       const app = new App({ context: testContext() });
       const stack = new Stack(app, 'Regional', { env: { account: '123456789012', region } });
-      const platform = new DataflowPlatform(stack, 'Dataflow', { springCloudDataFlow: { enabled: false } });
+      // (No data tier: db.t4g.micro, the database default, is not offered in ca-west-1.)
+      const platform = new DataflowPlatform(stack, 'Dataflow', { springCloudDataFlow: { enabled: false }, database: { enabled: false }, kafka: { enabled: false } });
       platform.addService('orders', { image: image(stack), port: 8080 });
-      expect(platform.network.findInterfaceEndpoint('Ecs') !== undefined).toBe(expected);
+      for (const id of ['Ecs', 'EcsAgent', 'EcsTelemetry']) {
+        expect({ region, id, present: platform.network.findInterfaceEndpoint(id) !== undefined }).toEqual({ region, id, present: expected });
+      }
+      expect(Template.fromStack(stack).toJSON().Conditions).toBeUndefined();
     }
+  });
+
+  test('in a stack whose region is unknown, the ECS endpoints exist under a condition on the region', () => {
     const agnostic = new Stack(new App({ context: testContext() }), 'Agnostic');
     const platform = new DataflowPlatform(agnostic, 'Dataflow', { springCloudDataFlow: { enabled: false } });
-    expect(platform.network.findInterfaceEndpoint('Ecs')).toBeDefined();
+    platform.addService('orders', { image: image(agnostic), port: 8080 });
+    const template = Template.fromStack(agnostic);
+    const condition = template.toJSON().Conditions.InRegionNeedingEcsEndpoints;
+    expect(JSON.stringify(condition)).toContain('"ca-west-1"');
+    expect(condition['Fn::Or']).toHaveLength(6);
+    for (const id of ['Ecs', 'EcsAgent', 'EcsTelemetry']) {
+      const endpoint = platform.network.findInterfaceEndpoint(id)!;
+      expect(template.toJSON().Resources[logicalId(agnostic, endpoint)].Condition).toBe('InRegionNeedingEcsEndpoints');
+    }
   });
 });
 
@@ -599,9 +617,27 @@ describe('bad input fails at synth with a clear message', () => {
     'cpu %p with memory %p', (cpu, memoryLimitMiB, message) =>
       expectAddServiceError((p, s) => p.addService('orders', { ...base(s), cpu, memoryLimitMiB }), message));
 
-  test('desiredCount outside minCapacity..maxCapacity', () => expectAddServiceError(
-    (p, s) => p.addService('orders', { ...base(s), desiredCount: 5, minCapacity: 1, maxCapacity: 3 }),
-    /desiredCount 5 outside minCapacity\.\.maxCapacity \(1\.\.3\)/));
+  test('desiredCount above maxCapacity names the props the user set', () => expectAddServiceError(
+    (p, s) => p.addService('orders', { ...base(s), desiredCount: 5, maxCapacity: 3 }),
+    /desiredCount 5 above maxCapacity 3; raise maxCapacity or lower desiredCount/));
+
+  test('desiredCount below minCapacity', () => expectAddServiceError(
+    (p, s) => p.addService('orders', { ...base(s), desiredCount: 1, minCapacity: 2 }),
+    /desiredCount 1 below minCapacity 2/));
+
+  test('scaling options on a service without autoscaling', () => expectAddServiceError(
+    (p, s) => p.addService('orders', { ...base(s), autoScaling: false, maxCapacity: 3 }),
+    /autoScaling: false but sets maxCapacity; remove it, or turn autoScaling on/));
+
+  test('an apiPath on a service without an API route', () => expectAddServiceError(
+    (p, s) => p.addService('orders', { ...base(s), apiRoute: false, apiPath: 'x' }),
+    /apiRoute: false but sets apiPath "x"/));
+
+  test.each<[number, number, RegExp]>([
+    [101, 200, /minHealthyPercent 101; choose a whole number from 0 to 100/],
+    [100, 100, /maxHealthyPercent 100 with minHealthyPercent 100; maxHealthyPercent must be a whole number above minHealthyPercent/],
+  ])('deployment percents %p/%p', (minHealthyPercent, maxHealthyPercent, message) => expectAddServiceError(
+    (p, s) => p.addService('orders', { ...base(s), minHealthyPercent, maxHealthyPercent }), message));
 
   test('maxCapacity below minCapacity', () => expectAddServiceError(
     (p, s) => p.addService('orders', { ...base(s), minCapacity: 4, maxCapacity: 2 }),

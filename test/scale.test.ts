@@ -81,7 +81,7 @@ describe(`a platform of ${SERVICES} services`, () => {
 
   test('every route is still /<name>/{proxy+}', () => {
     expect(platform.findService('svc99')!.apiPath).toBe('svc99');
-    expect(platform.findService('svc99')!.route.loadBalancer).toBe(platform.gateway.loadBalancers[2]);
+    expect(platform.findService('svc99')!.route!.loadBalancer).toBe(platform.gateway.loadBalancers[2]);
   });
 
   test('passes cdk-nag in every stack', () => {

@@ -188,6 +188,8 @@ export class PrivateGateway extends Construct {
   private readonly deletionProtection: boolean;
   private readonly _loadBalancers: elbv2.NetworkLoadBalancer[] = [];
   private readonly listenersPerLoadBalancer = new Map<elbv2.NetworkLoadBalancer, number>();
+  /** Ports with a listener (routes and health-check-only listeners): each port once. */
+  private readonly listenerPorts = new Set<number>();
   /** API resources created so far (the REST API resource quota counts them). */
   private apiResourceCount = 0;
   private readonly requestValidator: apigateway.RequestValidator;
@@ -345,9 +347,7 @@ export class PrivateGateway extends Construct {
     if (clash) {
       throw new Error(`PrivateGateway: API path "/${path}" overlaps the route "/${clash.path}"; give each service a path that is not a prefix of another`);
     }
-    if (this._routes.some(r => r.port === options.port)) {
-      throw new Error(`PrivateGateway: port ${options.port} already has a route; each route needs its own load balancer port`);
-    }
+    this.checkPortFree(options.port);
     const segments = path.split('/');
     let parent: apigateway.IResource = this.api.root;
     let created = 0;
@@ -366,8 +366,7 @@ export class PrivateGateway extends Construct {
     const resource = new apigateway.Resource(scope, 'ApiResource', { parent, pathPart: segments[segments.length - 1] });
     const proxyResource = new apigateway.Resource(scope, 'ApiProxyResource', { parent: resource, pathPart: '{proxy+}' });
 
-    const loadBalancer = this.loadBalancerWithRoom();
-    this.listenersPerLoadBalancer.set(loadBalancer, (this.listenersPerLoadBalancer.get(loadBalancer) ?? 0) + 1);
+    const loadBalancer = this.reserveListener(options.port);
     this.addProxyMethod(resource, loadBalancer, options.port, false, path);
     this.addProxyMethod(proxyResource, loadBalancer, options.port, true, path);
 
@@ -381,6 +380,19 @@ export class PrivateGateway extends Construct {
     };
     this._routes.push(route);
     return route;
+  }
+
+  /**
+   * A load balancer with a free listener slot for `port`, for a service that has no API route but
+   * keeps the load balancer's health checks (its deployments then roll back on failing checks).
+   * Nothing reaches such a listener: only the VPC link may enter the load balancers, and no API
+   * method forwards to this port. The listener on `port` is the caller's.
+   *
+   * @param port the listener port, unique among the gateway's routes and health-check listeners
+   */
+  public addHealthCheckListenerSlot(port: number): elbv2.NetworkLoadBalancer {
+    this.checkPortFree(port);
+    return this.reserveListener(port);
   }
 
   /**
@@ -406,6 +418,20 @@ export class PrivateGateway extends Construct {
    */
   public allowLoadBalancerTo(target: ec2.IConnectable, port: number, description: string): void {
     target.connections.allowFrom(ec2.Peer.securityGroupId(this.loadBalancerSecurityGroup.securityGroupId), ec2.Port.tcp(port), description);
+  }
+
+  private checkPortFree(port: number): void {
+    if (!Token.isUnresolved(port) && this.listenerPorts.has(port)) {
+      throw new Error(`PrivateGateway: port ${port} already has a listener; each service needs its own load balancer port`);
+    }
+  }
+
+  /** Takes a listener slot for `port` on the first load balancer with room. */
+  private reserveListener(port: number): elbv2.NetworkLoadBalancer {
+    const loadBalancer = this.loadBalancerWithRoom();
+    this.listenersPerLoadBalancer.set(loadBalancer, (this.listenersPerLoadBalancer.get(loadBalancer) ?? 0) + 1);
+    this.listenerPorts.add(port);
+    return loadBalancer;
   }
 
   /** The first load balancer with a free listener, adding one when all are full. */

@@ -1,10 +1,11 @@
-import { Annotations, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { AppArtifactBucket } from './app-artifacts';
 import { KafkaClientAuthentication } from '../kafka/kafka-cluster';
 import type { DataflowPlatform } from '../platform';
 import { fargateSizeProblem } from '../private/fargate';
+import { JVM_NON_HEAP_MIB, jvmBudgetProblem, largestHeapMiB, STREAM_APP_NON_HEAP_MIB } from '../private/jvm';
 import { DATAFLOW, SCDF_DEFAULT_VERSION, SKIPPER, SKIPPER_STREAM_APP_PORTS } from '../private/scdf';
 import { kafkaClientSettings } from '../private/wiring';
 import type { PlatformService } from '../service/platform-service';
@@ -29,18 +30,33 @@ export interface ScdfServerOptions {
 
   /**
    * The server's JVM heap in MiB, set through JAVA_TOOL_OPTIONS (which overrides the heap the
-   * image's memory calculator would derive).
+   * image's memory calculator would derive). The image's memory calculator adds about 700 MiB to it
+   * (direct memory, code cache, 250 thread stacks, metaspace) and refuses to start the JVM when the
+   * sum exceeds the task's memory: heap + 700 MiB must fit in 90 % of `memoryLimitMiB` (for
+   * skipper, beside one stream app), or synthesis fails.
    *
-   * @default - 75 % of the memory for dataflow; 1536 for skipper
+   * @default - the largest heap that fits for dataflow (1088 MiB of 2048); 1536 for skipper
    */
   readonly heapMiB?: number;
 
   /**
-   * How many tasks run.
+   * How many tasks run: 1, or 0 to stop the server. The servers are singletons: skipper's local
+   * deployer runs stream apps as processes inside its own task, and the dataflow server launches
+   * tasks inside its own, so a second task would not see them (streams would flip to "unknown" and
+   * undeploys would miss); more than 1 is an error. They never autoscale, and a deployment stops
+   * the old task before it starts the new one, on a production platform too.
    *
-   * @default - 1, or 2 on a production platform
+   * @default 1
    */
   readonly desiredCount?: number;
+
+  /**
+   * How long after a task starts its load balancer health checks are ignored. The first start runs
+   * the database migrations, and the JVM starts slowly on a small task.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly healthCheckGracePeriod?: Duration;
 
   /**
    * Extra environment variables (Spring properties in their environment form).
@@ -67,6 +83,22 @@ export interface SkipperServerOptions extends ScdfServerOptions {
    * @default 512
    */
   readonly streamAppHeapMiB?: number;
+
+  /**
+   * Whether skipper gets an API route (`/skipper/{proxy+}`). Skipper has no login of its own and
+   * only the dataflow server calls it (through Service Connect), so it has none by default.
+   *
+   * @default false
+   */
+  readonly apiRoute?: boolean;
+
+  /**
+   * How long skipper may take to answer one request from the dataflow server (a stream deploy
+   * resolves the stream apps' artifacts first), as the Service Connect proxy enforces it.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly requestTimeout?: Duration;
 }
 
 /**
@@ -90,14 +122,14 @@ export interface SpringCloudDataFlowOptions {
   /**
    * The dataflow server.
    *
-   * @default - 1 vCPU, 2 GiB
+   * @default - 1 vCPU, 2 GiB, heap 1088 MiB, one task
    */
   readonly dataflowServer?: ScdfServerOptions;
 
   /**
    * The skipper server.
    *
-   * @default - 2 vCPU, 8 GiB
+   * @default - 2 vCPU, 8 GiB, heap 1536 MiB, stream apps of 512 MiB heap, one task, no API route
    */
   readonly skipperServer?: SkipperServerOptions;
 
@@ -124,8 +156,10 @@ export interface SpringCloudDataFlowProps extends SpringCloudDataFlowOptions {
  *
  * - dataflow (9393, health `/management/health`, route `/dataflow/{proxy+}`) finds skipper through
  *   Service Connect (`SPRING_CLOUD_SKIPPER_CLIENT_SERVER_URI=http://skipper:7577/api`);
- * - skipper (7577, health `/actuator/health`, route `/skipper/{proxy+}`) runs stream apps as
- *   processes in its own task (ports 20000–20190), so it is sized for them;
+ * - skipper (7577, health `/actuator/health`, no API route) runs stream apps as processes in its
+ *   own task (ports 20000–20190, their output in skipper's log), so it is sized for them;
+ * - both are singletons: one task each, no autoscaling, the old task stopped before the new one
+ *   starts, and a JVM sized so that the image's memory calculator lets it start;
  * - both share the database (datasource URL with TLS, credentials as ECS secrets) and hand every
  *   stream app the Kafka binder brokers and TLS setting;
  * - both honour the `X-Forwarded-*` headers the gateway sends, so links in their REST answers
@@ -159,12 +193,16 @@ export class SpringCloudDataFlow extends Construct {
 
     const skipperOptions = props.skipperServer ?? {};
     const dataflowOptions = props.dataflowServer ?? {};
-    const skipperSize = serverSize('skipperServer', skipperOptions, 2048, 8192, () => 1536);
-    const dataflowSize = serverSize('dataflowServer', dataflowOptions, 1024, 2048, memory => Math.floor(memory * 0.75));
     const streamAppHeap = skipperOptions.streamAppHeapMiB ?? 512;
-    if (skipperSize.memoryLimitMiB - skipperSize.heapMiB < streamAppHeap + 256) {
-      throw new Error(`SpringCloudDataFlow: skipperServer leaves ${skipperSize.memoryLimitMiB - skipperSize.heapMiB} MiB beside its ${skipperSize.heapMiB} MiB heap, too little for one stream app of ${streamAppHeap} MiB heap; raise memoryLimitMiB or lower heapMiB/streamAppHeapMiB`);
+    if (!Token.isUnresolved(streamAppHeap) && !(Number.isInteger(streamAppHeap) && streamAppHeap >= 64)) {
+      throw new Error(`SpringCloudDataFlow: skipperServer.streamAppHeapMiB ${streamAppHeap} must be a whole number of 64 or more`);
     }
+    // Skipper's own JVM and at least one stream app beside it.
+    const oneStreamApp = streamAppHeap + STREAM_APP_NON_HEAP_MIB;
+    const skipperSize = serverSize('skipperServer', skipperOptions, { cpu: 2048, memoryLimitMiB: 8192, heapMiB: () => 1536 }, oneStreamApp);
+    const dataflowSize = serverSize('dataflowServer', dataflowOptions, { cpu: 1024, memoryLimitMiB: 2048, heapMiB: largestHeapMiB }, 0);
+    validateSingleton('skipperServer', skipperOptions);
+    validateSingleton('dataflowServer', dataflowOptions);
     if (kafka.clientAuthentication === KafkaClientAuthentication.IAM && (!skipperOptions.image || !dataflowOptions.image)) {
       Annotations.of(this).addWarningV2('cdk-dataflow-platform:scdfKafkaIam',
         'The Kafka cluster uses IAM authentication, but the stock SCDF images and stream apps do not carry the MSK IAM auth library; use images and apps that do, or KafkaClientAuthentication.TLS');
@@ -184,6 +222,15 @@ export class SpringCloudDataFlow extends Construct {
       SERVER_FORWARD_HEADERS_STRATEGY: 'framework',
       ...streamAppProperties,
     };
+    const singleton = {
+      desiredCount: 1,
+      autoScaling: false,
+      // Stop the old task before the new one starts: never two servers at once.
+      minHealthyPercent: 0,
+      maxHealthyPercent: 100,
+      useDatabase: true,
+      useKafka: true,
+    };
 
     this.skipperServer = platform.addService(SKIPPER.name, {
       image: this.image(platform, SKIPPER.image, skipperOptions.image),
@@ -191,12 +238,23 @@ export class SpringCloudDataFlow extends Construct {
       healthCheckPath: SKIPPER.health,
       cpu: skipperSize.cpu,
       memoryLimitMiB: skipperSize.memoryLimitMiB,
-      desiredCount: skipperOptions.desiredCount,
-      useDatabase: true,
-      useKafka: true,
+      ...singleton,
+      desiredCount: skipperOptions.desiredCount ?? 1,
+      healthCheckGracePeriod: skipperOptions.healthCheckGracePeriod ?? SERVER_START_GRACE,
+      apiRoute: skipperOptions.apiRoute ?? false,
+      // The dataflow server's calls wait for skipper's answer; a stream deploy first resolves the
+      // apps' artifacts. Service Connect's proxy otherwise ends a request after 15 s.
+      serviceConnectPerRequestTimeout: skipperOptions.requestTimeout ?? Duration.minutes(10),
+      serviceConnectIdleTimeout: maxDuration(skipperOptions.requestTimeout ?? Duration.minutes(10), Duration.minutes(15)),
       environment: {
         ...common,
         JAVA_TOOL_OPTIONS: javaToolOptions(skipperSize.heapMiB),
+        // Stream apps write to skipper's output, so their logs reach CloudWatch with skipper's. The
+        // form of the SCDF repository's own compose file (spring-cloud-dataflow v2.11.5,
+        // spring-cloud-dataflow-server/src/test/resources/docker-compose-inherit-logging-stream.yml;
+        // bound by LocalPlatformProperties, prefix spring.cloud.skipper.server.platform.local); the
+        // per-deployment property spring.cloud.deployer.local.inheritLogging on the server would not apply.
+        SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_INHERIT_LOGGING: 'true',
         SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_PORTRANGE_LOW: `${SKIPPER_STREAM_APP_PORTS.low}`,
         SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_PORTRANGE_HIGH: `${SKIPPER_STREAM_APP_PORTS.high}`,
         SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_JAVAOPTS: `-Xmx${streamAppHeap}m`,
@@ -209,14 +267,17 @@ export class SpringCloudDataFlow extends Construct {
       healthCheckPath: DATAFLOW.health,
       cpu: dataflowSize.cpu,
       memoryLimitMiB: dataflowSize.memoryLimitMiB,
-      desiredCount: dataflowOptions.desiredCount,
-      useDatabase: true,
-      useKafka: true,
+      ...singleton,
+      desiredCount: dataflowOptions.desiredCount ?? 1,
+      healthCheckGracePeriod: dataflowOptions.healthCheckGracePeriod ?? SERVER_START_GRACE,
       connectsTo: [SKIPPER.name],
       environment: {
         ...common,
         JAVA_TOOL_OPTIONS: javaToolOptions(dataflowSize.heapMiB),
         SPRING_CLOUD_SKIPPER_CLIENT_SERVER_URI: `${this.skipperServer.endpoint}/api`,
+        // Tasks launched by the dataflow server's local deployer log to its output, like stream
+        // apps in skipper (the same compose file sets the task platform's twin).
+        SPRING_CLOUD_DATAFLOW_TASK_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_INHERIT_LOGGING: 'true',
         ...dataflowOptions.environment,
       },
     });
@@ -238,22 +299,67 @@ export class SpringCloudDataFlow extends Construct {
   }
 }
 
+/** The first start of a server runs the database migrations; a small task starts its JVM slowly. */
+const SERVER_START_GRACE = Duration.minutes(10);
+
 interface ServerSize { readonly cpu: number; readonly memoryLimitMiB: number; readonly heapMiB: number }
 
-function serverSize(prop: string, options: ScdfServerOptions, cpu: number, memory: number, heap: (memory: number) => number): ServerSize {
-  const size = {
-    cpu: options.cpu ?? cpu,
-    memoryLimitMiB: options.memoryLimitMiB ?? memory,
-  };
-  const heapMiB = options.heapMiB ?? heap(size.memoryLimitMiB);
-  const problem = fargateSizeProblem(size.cpu, size.memoryLimitMiB);
+interface ServerDefaults {
+  readonly cpu: number;
+  readonly memoryLimitMiB: number;
+  /** The default heap for the task's memory. */
+  readonly heapMiB: (memoryLimitMiB: number, reservedMiB: number) => number;
+}
+
+/**
+ * The size of a server's task and heap, checked against Fargate's sizes and the memory budget of
+ * the image's JVM memory calculator (see `jvmBudgetProblem`), with `reservedMiB` kept for other
+ * processes in the task (skipper's stream apps). Skips what is a token.
+ */
+function serverSize(prop: string, options: ScdfServerOptions, defaults: ServerDefaults, reservedMiB: number): ServerSize {
+  const cpu = options.cpu ?? defaults.cpu;
+  const memoryLimitMiB = options.memoryLimitMiB ?? defaults.memoryLimitMiB;
+  const known = !Token.isUnresolved(cpu) && !Token.isUnresolved(memoryLimitMiB);
+  const problem = known ? fargateSizeProblem(cpu, memoryLimitMiB) : undefined;
   if (problem) {
     throw new Error(`SpringCloudDataFlow: ${prop}: ${problem}`);
   }
-  if (!(Number.isInteger(heapMiB) && heapMiB >= 256 && heapMiB <= size.memoryLimitMiB - 256)) {
-    throw new Error(`SpringCloudDataFlow: ${prop}.heapMiB ${heapMiB} must be a whole number from 256 to ${size.memoryLimitMiB - 256} (the task's ${size.memoryLimitMiB} MiB less 256 for the JVM's other memory)`);
+  if (options.heapMiB === undefined && Token.isUnresolved(memoryLimitMiB)) {
+    throw new Error(`SpringCloudDataFlow: ${prop}.memoryLimitMiB is a token, so no heap can be derived from it; set ${prop}.heapMiB too`);
   }
-  return { ...size, heapMiB };
+  const heapMiB = options.heapMiB ?? defaults.heapMiB(memoryLimitMiB, reservedMiB);
+  if (options.heapMiB === undefined && heapMiB < 256) {
+    throw new Error(`SpringCloudDataFlow: ${prop}.memoryLimitMiB ${memoryLimitMiB} leaves room for a heap of ${Math.max(heapMiB, 0)} MiB only, beside the JVM's other memory (about ${JVM_NON_HEAP_MIB} MiB)${reservedMiB ? ` and one stream app (${reservedMiB} MiB)` : ''} with 10 % headroom; give the server at least ${minimumMemoryMiB(reservedMiB)} MiB`);
+  }
+  if (!Token.isUnresolved(heapMiB) && !(Number.isInteger(heapMiB) && heapMiB >= 256)) {
+    throw new Error(`SpringCloudDataFlow: ${prop}.heapMiB ${heapMiB} must be a whole number of 256 or more`);
+  }
+  const budget = jvmBudgetProblem(heapMiB, memoryLimitMiB, reservedMiB);
+  if (budget) {
+    throw new Error(`SpringCloudDataFlow: ${prop} cannot start: ${budget}. Raise ${prop}.memoryLimitMiB (and cpu) or lower ${prop}.heapMiB${reservedMiB ? ' or skipperServer.streamAppHeapMiB' : ''}`);
+  }
+  return { cpu, memoryLimitMiB, heapMiB };
+}
+
+/** The smallest task memory, in whole GiB, that holds a 256 MiB heap and `reservedMiB`. */
+function minimumMemoryMiB(reservedMiB: number): number {
+  let memory = 1024;
+  while (largestHeapMiB(memory, reservedMiB) < 256) {
+    memory += 1024;
+  }
+  return memory;
+}
+
+/** The servers run one task (or none): see `ScdfServerOptions.desiredCount`. */
+function validateSingleton(prop: string, options: ScdfServerOptions): void {
+  const count = options.desiredCount;
+  if (count !== undefined && !Token.isUnresolved(count) && count !== 0 && count !== 1) {
+    throw new Error(`SpringCloudDataFlow: ${prop}.desiredCount ${count}: the server is a singleton (skipper runs stream apps inside its own task, the dataflow server launches tasks inside its own), so a second task would not see them; use 1 (or 0 to stop it), and scale with larger tasks`);
+  }
+}
+
+function maxDuration(a: Duration, b: Duration): Duration {
+  return a.toMilliseconds() >= b.toMilliseconds() ? a : b;
 }
 
 function javaToolOptions(heapMiB: number): string {

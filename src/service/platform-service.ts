@@ -35,6 +35,16 @@ export interface PlatformServiceOptions {
   readonly apiPath?: string;
 
   /**
+   * Whether the service has an API route. Without one it is reached only through Service Connect
+   * by the services that declare `connectsTo` it; it keeps its load balancer listener and target
+   * group, so that its deployments still roll back on failing health checks, but no API method
+   * forwards to them.
+   *
+   * @default true
+   */
+  readonly apiRoute?: boolean;
+
+  /**
    * The HTTP path the load balancer checks; any 200–399 answer counts as healthy.
    *
    * @default '/'
@@ -70,6 +80,15 @@ export interface PlatformServiceOptions {
   readonly desiredCount?: number;
 
   /**
+   * Whether the task count scales on CPU between `minCapacity` and `maxCapacity`. Turn it off for a
+   * service that must run an exact number of tasks (a singleton); `minCapacity`, `maxCapacity` and
+   * `targetCpuUtilizationPercent` are then errors.
+   *
+   * @default true
+   */
+  readonly autoScaling?: boolean;
+
+  /**
    * The fewest tasks autoscaling keeps.
    *
    * @default - desiredCount
@@ -89,6 +108,38 @@ export interface PlatformServiceOptions {
    * @default 70
    */
   readonly targetCpuUtilizationPercent?: number;
+
+  /**
+   * The lower limit, as a percentage of `desiredCount`, of running healthy tasks during a
+   * deployment. 0 with `maxHealthyPercent: 100` stops the old task before the new one starts (for a
+   * singleton that must never run twice).
+   *
+   * @default 100
+   */
+  readonly minHealthyPercent?: number;
+
+  /**
+   * The upper limit, as a percentage of `desiredCount`, of running tasks during a deployment.
+   *
+   * @default 200
+   */
+  readonly maxHealthyPercent?: number;
+
+  /**
+   * How long the Service Connect proxy lets a connection to this service stay idle. Applies to
+   * every caller of this service.
+   *
+   * @default - Service Connect's default (5 minutes for HTTP)
+   */
+  readonly serviceConnectIdleTimeout?: Duration;
+
+  /**
+   * How long the Service Connect proxy waits for this service to answer one request. Applies to
+   * every caller of this service; set it above the slowest request the service serves.
+   *
+   * @default - Service Connect's default (the proxy's 15 seconds for HTTP)
+   */
+  readonly serviceConnectPerRequestTimeout?: Duration;
 
   /**
    * Plain environment variables. Never put credentials here: use `secrets`.
@@ -267,8 +318,8 @@ export class PlatformService extends Construct implements ec2.IConnectable {
   /** The role the application assumes; grant it what the service needs. */
   public readonly taskRole: iam.IRole;
 
-  /** The autoscaling of the task count. */
-  public readonly scaling: ecs.ScalableTaskCount;
+  /** The autoscaling of the task count; undefined when `autoScaling` is false. */
+  public readonly scaling?: ecs.ScalableTaskCount;
 
   /** The Service Connect discovery name, the host other services call. */
   public readonly discoveryName: string;
@@ -276,14 +327,17 @@ export class PlatformService extends Construct implements ec2.IConnectable {
   /** The Service Connect endpoint other services call, e.g. `http://orders:8080`. */
   public readonly endpoint: string;
 
-  /** The path of the service under the API stage, without leading slash. */
-  public readonly apiPath: string;
+  /** The path of the service under the API stage, without leading slash; undefined without an API route. */
+  public readonly apiPath?: string;
 
-  /** The API route. */
-  public readonly route: GatewayRoute;
+  /** The API route; undefined when `apiRoute` is false. */
+  public readonly route?: GatewayRoute;
 
-  /** The URL of the service through the API, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/api/orders`. */
-  public readonly url: string;
+  /**
+   * The URL of the service through the API, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/api/orders`;
+   * undefined when `apiRoute` is false.
+   */
+  public readonly url?: string;
 
   /** The names of the services this one calls. */
   public readonly connectsTo: string[];
@@ -296,11 +350,10 @@ export class PlatformService extends Construct implements ec2.IConnectable {
     this.port = props.port;
     this.discoveryName = props.name;
     this.endpoint = `http://${props.name}:${props.port}`;
-    this.apiPath = normalizeApiPath(props.apiPath ?? props.name);
+    const apiRoute = props.apiRoute ?? true;
+    this.apiPath = apiRoute ? normalizeApiPath(props.apiPath ?? props.name) : undefined;
     this.connectsTo = [...(props.connectsTo ?? [])];
     const desiredCount = props.desiredCount ?? 1;
-    const minCapacity = props.minCapacity ?? desiredCount;
-    const maxCapacity = props.maxCapacity ?? Math.max(desiredCount * 2, minCapacity);
 
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -372,8 +425,8 @@ export class PlatformService extends Construct implements ec2.IConnectable {
       assignPublicIp: false,
       platformVersion: ecs.FargatePlatformVersion.LATEST,
       circuitBreaker: { enable: true, rollback: true },
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
+      minHealthyPercent: props.minHealthyPercent ?? 100,
+      maxHealthyPercent: props.maxHealthyPercent ?? 200,
       healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.seconds(60),
       enableExecuteCommand: props.enableExecuteCommand ?? false,
       capacityProviderStrategies: props.spot ? [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] : undefined,
@@ -385,6 +438,8 @@ export class PlatformService extends Construct implements ec2.IConnectable {
           discoveryName: props.name,
           dnsName: props.name,
           port: props.port,
+          idleTimeout: props.serviceConnectIdleTimeout,
+          perRequestTimeout: props.serviceConnectPerRequestTimeout,
         }],
         logDriver: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'service-connect' }),
       },
@@ -419,10 +474,12 @@ export class PlatformService extends Construct implements ec2.IConnectable {
     });
     this.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: props.name, containerPort: props.port }));
     // The route's API resources live with the service; the gateway picks a load balancer with room.
-    this.route = props.gateway.addRoute({ path: this.apiPath, port: props.port, scope: this });
-    this.url = this.route.url;
+    if (this.apiPath !== undefined) {
+      this.route = props.gateway.addRoute({ path: this.apiPath, port: props.port, scope: this });
+      this.url = this.route.url;
+    }
     this.listener = new elbv2.NetworkListener(this, 'Listener', {
-      loadBalancer: this.route.loadBalancer,
+      loadBalancer: this.route?.loadBalancer ?? props.gateway.addHealthCheckListenerSlot(props.port),
       port: props.port,
       protocol: elbv2.Protocol.TCP,
       defaultTargetGroups: [this.targetGroup],
@@ -434,10 +491,16 @@ export class PlatformService extends Construct implements ec2.IConnectable {
 
     props.gateway.allowLoadBalancerTo(this, props.port, `Load balancer to service ${props.name}`);
 
-    this.scaling = this.service.autoScaleTaskCount({ minCapacity, maxCapacity });
-    this.scaling.scaleOnCpuUtilization('CpuScaling', {
-      targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 70,
-    });
+    if (props.autoScaling ?? true) {
+      const minCapacity = props.minCapacity ?? desiredCount;
+      this.scaling = this.service.autoScaleTaskCount({
+        minCapacity,
+        maxCapacity: props.maxCapacity ?? defaultMaxCapacity(desiredCount, minCapacity),
+      });
+      this.scaling.scaleOnCpuUtilization('CpuScaling', {
+        targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 70,
+      });
+    }
 
     acknowledgeComplianceFindings(this);
   }
@@ -493,26 +556,73 @@ function validateServiceProps(props: PlatformServiceProps): void {
       throw new Error(`PlatformService: service "${name}": ${sizeProblem}`);
     }
   }
-  const desired = props.desiredCount ?? 1;
-  const min = props.minCapacity ?? desired;
-  const max = props.maxCapacity ?? Math.max(desired * 2, min);
-  for (const [prop, value] of [['desiredCount', desired], ['minCapacity', min], ['maxCapacity', max]] as const) {
-    if (!Token.isUnresolved(value) && !(Number.isInteger(value) && value >= 0)) {
-      throw new Error(`PlatformService: service "${name}" has ${prop} ${value}; it must be a whole number of 0 or more`);
-    }
+  if (props.apiRoute === false && props.apiPath !== undefined) {
+    throw new Error(`PlatformService: service "${name}" has apiRoute: false but sets apiPath "${props.apiPath}"; remove apiPath, or turn apiRoute on`);
   }
-  if (max < min) {
-    throw new Error(`PlatformService: service "${name}" has maxCapacity ${max} below minCapacity ${min}; raise maxCapacity or lower minCapacity`);
-  }
-  if (desired < min || desired > max) {
-    throw new Error(`PlatformService: service "${name}" has desiredCount ${desired} outside minCapacity..maxCapacity (${min}..${max}); choose a desiredCount in that range`);
-  }
+  validateTaskCounts(props);
+  validateDeploymentPercents(props);
   const target = props.targetCpuUtilizationPercent;
   if (target !== undefined && !Token.isUnresolved(target) && !(target > 0 && target <= 100)) {
     throw new Error(`PlatformService: service "${name}" has targetCpuUtilizationPercent ${target}; choose a value above 0 and at most 100`);
   }
-  if (props.healthCheckPath !== undefined && !props.healthCheckPath.startsWith('/')) {
+  if (props.healthCheckPath !== undefined && !Token.isUnresolved(props.healthCheckPath) && !props.healthCheckPath.startsWith('/')) {
     throw new Error(`PlatformService: service "${name}" has healthCheckPath "${props.healthCheckPath}"; it must start with "/"`);
+  }
+}
+
+/** Without autoscaling, the task count is `desiredCount`; with it, this is the default ceiling. */
+function defaultMaxCapacity(desiredCount: number, minCapacity: number): number {
+  return Token.isUnresolved(desiredCount) || Token.isUnresolved(minCapacity) ? desiredCount : Math.max(desiredCount * 2, minCapacity);
+}
+
+/**
+ * Task counts are whole numbers of 0 or more, and `desiredCount` lies within the scaling range.
+ * A comparison is skipped when either side is a token; messages name the props the user set.
+ */
+function validateTaskCounts(props: PlatformServiceProps): void {
+  const name = props.name;
+  for (const prop of ['desiredCount', 'minCapacity', 'maxCapacity'] as const) {
+    const value = props[prop];
+    if (value !== undefined && !Token.isUnresolved(value) && !(Number.isInteger(value) && value >= 0)) {
+      throw new Error(`PlatformService: service "${name}" has ${prop} ${value}; it must be a whole number of 0 or more`);
+    }
+  }
+  if (!(props.autoScaling ?? true)) {
+    const set = (['minCapacity', 'maxCapacity', 'targetCpuUtilizationPercent'] as const).filter(p => props[p] !== undefined);
+    if (set.length > 0) {
+      throw new Error(`PlatformService: service "${name}" has autoScaling: false but sets ${set.join(', ')}; remove ${set.length > 1 ? 'them' : 'it'}, or turn autoScaling on`);
+    }
+    return;
+  }
+  const known = (value: number | undefined): value is number => value !== undefined && !Token.isUnresolved(value);
+  const desired = props.desiredCount ?? 1;
+  const min = props.minCapacity;
+  const max = props.maxCapacity;
+  if (known(min) && known(max) && max < min) {
+    throw new Error(`PlatformService: service "${name}" has maxCapacity ${max} below minCapacity ${min}; raise maxCapacity or lower minCapacity`);
+  }
+  if (!Token.isUnresolved(desired)) {
+    if (known(min) && desired < min) {
+      throw new Error(`PlatformService: service "${name}" has desiredCount ${desired} below minCapacity ${min}; raise desiredCount or lower minCapacity`);
+    }
+    if (known(max) && desired > max) {
+      throw new Error(`PlatformService: service "${name}" has desiredCount ${desired} above maxCapacity ${max}; raise maxCapacity or lower desiredCount`);
+    }
+  }
+}
+
+/**
+ * minHealthyPercent is 0–100; maxHealthyPercent must exceed it, or no deployment could ever replace
+ * a task (it could neither stop the old one nor start a new one).
+ */
+function validateDeploymentPercents(props: PlatformServiceProps): void {
+  const min = props.minHealthyPercent ?? 100;
+  const max = props.maxHealthyPercent ?? 200;
+  if (!Token.isUnresolved(min) && !(Number.isInteger(min) && min >= 0 && min <= 100)) {
+    throw new Error(`PlatformService: service "${props.name}" has minHealthyPercent ${min}; choose a whole number from 0 to 100`);
+  }
+  if (!Token.isUnresolved(max) && !Token.isUnresolved(min) && !(Number.isInteger(max) && max > min)) {
+    throw new Error(`PlatformService: service "${props.name}" has maxHealthyPercent ${max} with minHealthyPercent ${min}; maxHealthyPercent must be a whole number above minHealthyPercent, or no deployment can replace a task`);
   }
 }
 

@@ -83,7 +83,7 @@ describe('PrivateGateway used alone', () => {
     const { stack, gw } = gateway();
     addRouteWithListener(stack, gw, 'orders', 8080);
     expect(() => gw.addRoute({ path: 'orders/x', port: 8081 })).toThrow(/API path "\/orders\/x" overlaps the route "\/orders"/);
-    expect(() => gw.addRoute({ path: 'billing', port: 8080 })).toThrow(/port 8080 already has a route/);
+    expect(() => gw.addRoute({ path: 'billing', port: 8080 })).toThrow(/port 8080 already has a listener/);
     expect(() => gw.addRoute({ path: 'a b', port: 8082 })).toThrow(/API path "a b" is not valid/);
   });
 

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -29,16 +29,55 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
   const dataflow = p.dataflowServer!;
   const skipper = p.skipperServer!;
 
-  test('dataflow on 9393 and skipper on 7577, with their health checks and routes', () => {
+  test('dataflow on 9393 with its route; skipper on 7577 with a health-checked listener but no route', () => {
     expect(p.services.map(s => s.name).sort()).toEqual(['dataflow', 'skipper']);
     expect(dataflow.port).toBe(9393);
     expect(skipper.port).toBe(7577);
     expect(dataflow.apiPath).toBe('dataflow');
-    expect(skipper.apiPath).toBe('skipper');
+    // Skipper has no login of its own and only dataflow calls it: no public route.
+    expect(skipper.apiPath).toBeUndefined();
+    expect(skipper.url).toBeUndefined();
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9393, HealthCheckPath: '/management/health' });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 7577, HealthCheckPath: '/actuator/health' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 7577 });
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'dataflow' });
-    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'skipper' });
+    expect(template.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: 'skipper' } })).toEqual({});
+    template.resourceCountIs('AWS::ApiGateway::Method', 2);
+  });
+
+  test('both servers are singletons: one task, no autoscaling, the old task stops before the new one starts', () => {
+    // Skipper's local deployer keeps stream apps as processes in its own task; a second task would
+    // not see them, and a rolling deploy or scale-in would kill them while the database says DEPLOYED.
+    for (const name of ['dataflow', 'skipper']) {
+      template.hasResourceProperties('AWS::ECS::Service', {
+        ServiceConnectConfiguration: Match.objectLike({ Services: [Match.objectLike({ PortName: name })] }),
+        DesiredCount: 1,
+        DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 0, MaximumPercent: 100 }),
+        // Long enough for a first start that runs the database migrations.
+        HealthCheckGracePeriodSeconds: 600,
+      });
+    }
+    expect(dataflow.scaling).toBeUndefined();
+    expect(skipper.scaling).toBeUndefined();
+    template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+  });
+
+  test('skipper answers dataflow within a stream deploy: Service Connect timeouts set explicitly', () => {
+    // ECS: idle timeout defaults to 5 minutes for HTTP; no per-request default is documented, and the
+    // proxy ends a request after 15 s (aws-cdk-lib's ServiceConnectService doc; containers-roadmap#1958).
+    // A connection closes at the idle timeout even mid-request, so idle >= per-request.
+    // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html
+    template.hasResourceProperties('AWS::ECS::Service', {
+      ServiceConnectConfiguration: Match.objectLike({
+        Services: [Match.objectLike({ PortName: 'skipper', Timeout: { PerRequestTimeoutSeconds: 600, IdleTimeoutSeconds: 900 } })],
+      }),
+    });
+  });
+
+  test('stream apps and tasks write to the servers\' output, so their logs reach CloudWatch', () => {
+    // spring-cloud-dataflow v2.11.5, spring-cloud-dataflow-server/src/test/resources/docker-compose-inherit-logging-stream.yml
+    expect(environmentOf(template, 'skipper').SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_INHERIT_LOGGING).toBe('true');
+    expect(environmentOf(template, 'dataflow').SPRING_CLOUD_DATAFLOW_TASK_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_INHERIT_LOGGING).toBe('true');
   });
 
   test('both use the database: URL with TLS and driver in the environment, credentials as ECS secrets', () => {
@@ -91,7 +130,7 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Cpu: '2048', Memory: '8192', ContainerDefinitions: [Match.objectLike({ Name: 'skipper' })],
     });
-    expect(environmentOf(template, 'dataflow').JAVA_TOOL_OPTIONS).toBe('-Xms1536m -Xmx1536m -XX:+ExitOnOutOfMemoryError');
+    expect(environmentOf(template, 'dataflow').JAVA_TOOL_OPTIONS).toBe('-Xms1088m -Xmx1088m -XX:+ExitOnOutOfMemoryError');
     expect(environmentOf(template, 'skipper')).toMatchObject({
       JAVA_TOOL_OPTIONS: '-Xms1536m -Xmx1536m -XX:+ExitOnOutOfMemoryError',
       SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_PORTRANGE_LOW: '20000',
@@ -101,7 +140,8 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
   });
 
   test('links point back through the gateway: the servers honour X-Forwarded-*, the integrations send them', () => {
-    for (const name of ['dataflow', 'skipper']) {
+    expect(environmentOf(template, 'skipper').SERVER_FORWARD_HEADERS_STRATEGY).toBe('framework');
+    for (const name of ['dataflow']) {
       expect(environmentOf(template, name).SERVER_FORWARD_HEADERS_STRATEGY).toBe('framework');
       template.hasResourceProperties('AWS::ApiGateway::Method', {
         ResourceId: { Ref: Match.stringLikeRegexp(`^DataflowService${name.charAt(0).toUpperCase()}${name.slice(1)}ApiProxyResource`) },
@@ -278,17 +318,24 @@ describe('options', () => {
     const { stack } = platform({
       springCloudDataFlow: {
         version: '2.11.4',
-        dataflowServer: { cpu: 2048, memoryLimitMiB: 4096, heapMiB: 3000, desiredCount: 2, environment: { LOGGING_LEVEL_ROOT: 'WARN' } },
-        skipperServer: { cpu: 4096, memoryLimitMiB: 16384, streamAppHeapMiB: 1024 },
+        dataflowServer: { cpu: 2048, memoryLimitMiB: 4096, heapMiB: 2560, desiredCount: 0, environment: { LOGGING_LEVEL_ROOT: 'WARN' } },
+        skipperServer: { cpu: 4096, memoryLimitMiB: 16384, streamAppHeapMiB: 1024, apiRoute: true, requestTimeout: Duration.minutes(20), healthCheckGracePeriod: Duration.minutes(5) },
       },
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('Custom::CDKECRDeployment', { SrcImage: 'docker://springcloud/spring-cloud-dataflow-server:2.11.4' });
     template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '2048', Memory: '4096', ContainerDefinitions: [Match.objectLike({ Name: 'dataflow' })] });
     template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '4096', Memory: '16384', ContainerDefinitions: [Match.objectLike({ Name: 'skipper' })] });
-    expect(environmentOf(template, 'dataflow')).toMatchObject({ JAVA_TOOL_OPTIONS: '-Xms3000m -Xmx3000m -XX:+ExitOnOutOfMemoryError', LOGGING_LEVEL_ROOT: 'WARN' });
+    expect(environmentOf(template, 'dataflow')).toMatchObject({ JAVA_TOOL_OPTIONS: '-Xms2560m -Xmx2560m -XX:+ExitOnOutOfMemoryError', LOGGING_LEVEL_ROOT: 'WARN' });
     expect(environmentOf(template, 'skipper').SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_JAVAOPTS).toBe('-Xmx1024m');
-    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 2, ServiceConnectConfiguration: Match.objectLike({ Services: [Match.objectLike({ PortName: 'dataflow' })] }) });
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0, ServiceConnectConfiguration: Match.objectLike({ Services: [Match.objectLike({ PortName: 'dataflow' })] }) });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      HealthCheckGracePeriodSeconds: 300,
+      ServiceConnectConfiguration: Match.objectLike({
+        Services: [Match.objectLike({ PortName: 'skipper', Timeout: { PerRequestTimeoutSeconds: 1200, IdleTimeoutSeconds: 1200 } })],
+      }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'skipper' });
   });
 
   test('own images replace the public ones', () => {
@@ -342,11 +389,91 @@ describe('options', () => {
     ['no database', { database: { enabled: false } }, /the servers need the platform's database and Kafka cluster, but database\.enabled is false/],
     ['no Kafka', { kafka: { enabled: false } }, /but kafka\.enabled is false/],
     ['a bad version', { springCloudDataFlow: { version: 'latest' } }, /version "latest" is not an image version such as "2\.11\.5"/],
-    ['a heap larger than the task', { springCloudDataFlow: { dataflowServer: { heapMiB: 4096 } } }, /dataflowServer\.heapMiB 4096 must be a whole number from 256 to 1792/],
-    ['a skipper too small for a stream app', { springCloudDataFlow: { skipperServer: { memoryLimitMiB: 2048, cpu: 1024, heapMiB: 1536 } } }, /skipperServer leaves 512 MiB beside its 1536 MiB heap, too little for one stream app of 512 MiB heap/],
+    ['a heap whose JVM does not fit the task', { springCloudDataFlow: { dataflowServer: { heapMiB: 1536 } } },
+      /dataflowServer cannot start: a heap of 1536 MiB needs 2236 MiB with the JVM's other memory \(direct 10, code cache 240, thread stacks 250, metaspace 200\), more than the 1843 MiB usable of the task's 2048 MiB/],
+    ['a skipper too small for a stream app', { springCloudDataFlow: { skipperServer: { memoryLimitMiB: 4096, cpu: 1024, heapMiB: 2560 } } },
+      /skipperServer cannot start: a heap of 2560 MiB needs 4072 MiB .* 812 for stream apps\), more than the 3686 MiB usable .* or skipperServer\.streamAppHeapMiB/],
+    ['a second dataflow server', { springCloudDataFlow: { dataflowServer: { desiredCount: 2 } } },
+      /dataflowServer\.desiredCount 2: the server is a singleton \(skipper runs stream apps inside its own task, the dataflow server launches tasks inside its own\)/],
+    ['a second skipper, in production too', { production: true, springCloudDataFlow: { skipperServer: { desiredCount: 3 } } }, /skipperServer\.desiredCount 3: the server is a singleton/],
     ['a cpu/memory pair Fargate lacks', { springCloudDataFlow: { skipperServer: { cpu: 256, memoryLimitMiB: 8192 } } }, /skipperServer: memoryLimitMiB 8192 does not go with cpu 256/],
     ['a console without Kafka', { springCloudDataFlow: { enabled: false }, kafka: { enabled: false }, kafkaConsole: { enabled: true } }, /kafkaConsole needs the platform's Kafka cluster/],
   ])('rejects %s', (_what, props, message) => {
     expect(() => platform(props)).toThrow(message);
+  });
+});
+
+/**
+ * The JVM memory budget of every platform-managed Java service, computed from the synthesized
+ * template, independently of the library's own constants.
+ *
+ * The Spring Cloud Data Flow images are Paketo builds. Paketo's memory calculator
+ * (paketo-buildpacks/libjvm v1.46.0: calc/direct_memory.go 10 MiB, calc/reserved_code_cache.go
+ * 240 MiB, calc/stack.go 1 MiB per thread, helper/memory_calculator.go DefaultThreadCount = 250,
+ * calc/calculator.go metaspace = 14 MB + 5800 B per loaded class, 100–200 MiB for these servers)
+ * adds these regions to the -Xmx of JAVA_TOOL_OPTIONS and refuses to start the JVM when the sum
+ * exceeds the container memory ("all memory regions require … which is greater than … available").
+ * We require the sum to fit in 90 % of the task's memory (native memory the calculator does not
+ * count, the Service Connect proxy). Skipper must also hold one stream app: a plain JVM of
+ * -Xmx (SPRING_CLOUD_SKIPPER_..._JAVAOPTS) plus about 300 MiB of metaspace, code cache and stacks.
+ */
+describe('every platform-managed JVM fits its task (Paketo memory calculator budget)', () => {
+  const PAKETO_NON_HEAP_MIB = 10 + 240 + 250 * 1 + 200;
+  const STREAM_APP_NON_HEAP_MIB = 300;
+  const xmx = (options: unknown): number => {
+    const match = /-Xmx(\d+)m/.exec(String(options));
+    expect(match).not.toBeNull();
+    return Number(match![1]);
+  };
+
+  test.each<[string, DataflowPlatformProps]>([
+    ['the zero-argument platform', {}],
+    ['a production platform', { production: true }],
+    ['larger servers', { springCloudDataFlow: { dataflowServer: { cpu: 2048, memoryLimitMiB: 4096 }, skipperServer: { cpu: 4096, memoryLimitMiB: 16384, streamAppHeapMiB: 1024 } } }],
+    ['a smaller dataflow server', { springCloudDataFlow: { dataflowServer: { cpu: 512, memoryLimitMiB: 2048 } } }],
+  ])('%s', (_what, props) => {
+    const { stack } = platform(props);
+    const template = Template.fromStack(stack);
+    const javaServices = ['dataflow', 'skipper'];
+    for (const taskDef of Object.values(template.findResources('AWS::ECS::TaskDefinition'))) {
+      const container = taskDef.Properties.ContainerDefinitions[0];
+      if (!javaServices.includes(container.Name)) {
+        continue;
+      }
+      const env = environmentOf(template, container.Name);
+      const memory = Number(taskDef.Properties.Memory);
+      let needed = xmx(env.JAVA_TOOL_OPTIONS) + PAKETO_NON_HEAP_MIB;
+      if (container.Name === 'skipper') {
+        needed += xmx(env.SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_JAVAOPTS) + STREAM_APP_NON_HEAP_MIB;
+      }
+      expect({ service: container.Name, fits: needed <= memory * 0.9 }).toEqual({ service: container.Name, fits: true });
+      javaServices.splice(javaServices.indexOf(container.Name), 1);
+    }
+    // Both servers were checked: a renamed container cannot skip the budget.
+    expect(javaServices).toEqual([]);
+  });
+
+  test('a size too small for any heap is refused at synth', () => {
+    expect(() => platform({ springCloudDataFlow: { dataflowServer: { cpu: 256, memoryLimitMiB: 512 } } })).toThrow(/dataflowServer\.memoryLimitMiB 512 leaves room for a heap of 0 MiB only, beside the JVM's other memory \(about 700 MiB\) with 10 % headroom; give the server at least 2048 MiB/);
+  });
+});
+
+describe('tokens pass through the servers\' validation', () => {
+  test('a token cpu, memory, heap and desired count', () => {
+    const stack = newTestStack();
+    const number = (name: string) => new CfnParameter(stack, name, { type: 'Number' }).valueAsNumber;
+    expect(() => new DataflowPlatform(stack, 'Dataflow', {
+      springCloudDataFlow: {
+        dataflowServer: { cpu: number('Cpu'), memoryLimitMiB: number('Memory'), heapMiB: number('Heap'), desiredCount: number('Count') },
+        skipperServer: { streamAppHeapMiB: number('AppHeap') },
+      },
+    })).not.toThrow();
+  });
+
+  test('a token memory without a heap asks for the heap', () => {
+    const stack = newTestStack();
+    const memory = new CfnParameter(stack, 'Memory', { type: 'Number' }).valueAsNumber;
+    expect(() => new DataflowPlatform(stack, 'Dataflow', { springCloudDataFlow: { dataflowServer: { memoryLimitMiB: memory } } }))
+      .toThrow(/dataflowServer\.memoryLimitMiB is a token, so no heap can be derived from it; set dataflowServer\.heapMiB too/);
   });
 });
