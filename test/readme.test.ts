@@ -47,12 +47,6 @@ const USER_FINDINGS: readonly { rule: RegExp; path: RegExp; reason: string }[] =
       + 'CDK DefaultPolicy; how the user\'s role holds its policies is the user\'s choice',
   },
   {
-    rule: /^AwsSolutions-IAM5\[Resource::arn:.*:execute-api:.*\/\*\/\*\]$/,
-    path: /^Test\/DeclaredOperators\/DefaultPolicy\/Resource$/,
-    reason: '`platform.gateway.grantInvoke(operators)`: invoke on every method of the stage, as the snippet asks, '
-      + 'in the user\'s role policy',
-  },
-  {
     rule: /^AwsSolutions-COG[128]$/,
     path: /^Test\/Users\/Resource$/,
     reason: 'the snippet\'s own `new cognito.UserPool(this, \'Users\')` with default props: password policy, MFA and '

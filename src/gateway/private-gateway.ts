@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,7 +10,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
 import { createLogEncryptionKey } from '../private/kms';
-import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
+import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from '../private/nag';
 import { apiPathProblem, apiPathsOverlap, normalizeApiPath, pascalCase } from '../private/names';
 import { QUOTAS } from '../private/quotas';
 
@@ -400,11 +400,16 @@ export class PrivateGateway extends Construct {
    * for `ApiAuthorization.iam()`.
    */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['execute-api:Invoke'],
-      resourceArns: [this.api.arnForExecuteApi('*', '/*', this.stage.stageName)],
-    });
+    const arn = this.api.arnForExecuteApi('*', '/*', this.stage.stageName);
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: [arn] });
+    const principal = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal) && Stack.of(principal) === Stack.of(this)) {
+      // On the grantee (its policy may not exist yet); in another stack the ARN renders differently
+      // (an import), and the finding is left to that stack's owner.
+      acknowledge(principal, wildcardResourceFinding(principal, arn), [NAG_PACKS.awsSolutions],
+        'Invoke on every method and path of this one API stage: the platform\'s routes are its services, each behind the same authorization.');
+    }
+    return grant;
   }
 
   /** The load balancers, in the order they were added (one per 50 routes). */
