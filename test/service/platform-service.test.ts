@@ -1,3 +1,4 @@
+import { CfnParameter, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -63,5 +64,86 @@ describe('PlatformService used alone', () => {
   ])('rejects a bad %s', (_what, overrides, message) => {
     const { make } = standalone(overrides);
     expect(make).toThrow(message);
+  });
+});
+
+describe('singletons and services without a route', () => {
+  test('apiRoute: false keeps the health-checked listener but adds no API resource or method', () => {
+    const { stack, make } = standalone({ apiRoute: false });
+    const service = make();
+    // (API Gateway cannot deploy an API without methods: another service has a route.)
+    new PlatformService(stack, 'Routed', {
+      name: 'routed', image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Other', 'routed'), '1.0'),
+      port: 8080, cluster: service.service.cluster, gateway: stack.node.findChild('Gateway') as PrivateGateway,
+    });
+    const template = Template.fromStack(stack);
+    expect(service.route).toBeUndefined();
+    expect(service.url).toBeUndefined();
+    expect(service.apiPath).toBeUndefined();
+    expect(template.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: 'reports' } })).toEqual({});
+    template.resourceCountIs('AWS::ApiGateway::Method', 2);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 8443 });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 8443, HealthCheckProtocol: 'HTTP' });
+  });
+
+  test('a listener port cannot be taken twice, route or not', () => {
+    const { stack, make } = standalone({ apiRoute: false });
+    const service = make();
+    expect(() => new PlatformService(stack, 'Second', {
+      name: 'other', image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Other', 'other'), '1.0'),
+      port: 8443, cluster: service.service.cluster, gateway: (stack.node.findChild('Gateway') as PrivateGateway),
+    })).toThrow(/port 8443 already has a listener/);
+  });
+
+  test('autoScaling: false, stop-before-start deployments and Service Connect timeouts', () => {
+    const { stack, make } = standalone({
+      autoScaling: false, minHealthyPercent: 0, maxHealthyPercent: 100,
+      serviceConnectIdleTimeout: Duration.minutes(15), serviceConnectPerRequestTimeout: Duration.minutes(10),
+    });
+    const service = make();
+    const template = Template.fromStack(stack);
+    expect(service.scaling).toBeUndefined();
+    template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 0, MaximumPercent: 100 }),
+      ServiceConnectConfiguration: Match.objectLike({
+        Services: [Match.objectLike({ Timeout: { IdleTimeoutSeconds: 900, PerRequestTimeoutSeconds: 600 } })],
+      }),
+    });
+  });
+
+  test('by default: autoscaling from desiredCount to twice it, 100/200 % deployments, no Service Connect timeouts', () => {
+    const { stack, make } = standalone({ desiredCount: 2 });
+    make();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 4 });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 100, MaximumPercent: 200 }),
+      ServiceConnectConfiguration: Match.objectLike({ Services: [Match.not(Match.objectLike({ Timeout: Match.anyValue() }))] }),
+    });
+  });
+});
+
+describe('tokens pass through validation', () => {
+  test.each<[string, (stack: import('aws-cdk-lib').Stack) => Partial<PlatformServiceProps>]>([
+    ['desiredCount', s => ({ desiredCount: new CfnParameter(s, 'P', { type: 'Number' }).valueAsNumber })],
+    ['desiredCount with maxCapacity', s => ({ desiredCount: new CfnParameter(s, 'P', { type: 'Number' }).valueAsNumber, maxCapacity: 3 })],
+    ['minCapacity and maxCapacity', s => ({ minCapacity: new CfnParameter(s, 'P', { type: 'Number' }).valueAsNumber, maxCapacity: new CfnParameter(s, 'Q', { type: 'Number' }).valueAsNumber })],
+    ['healthCheckPath', s => ({ healthCheckPath: new CfnParameter(s, 'P').valueAsString })],
+    ['cpu and memory', s => ({ cpu: new CfnParameter(s, 'P', { type: 'Number' }).valueAsNumber, memoryLimitMiB: new CfnParameter(s, 'Q', { type: 'Number' }).valueAsNumber })],
+    ['targetCpuUtilizationPercent', s => ({ targetCpuUtilizationPercent: new CfnParameter(s, 'P', { type: 'Number' }).valueAsNumber })],
+    ['deployment percents', s => ({ minHealthyPercent: new CfnParameter(s, 'P', { type: 'Number' }).valueAsNumber, maxHealthyPercent: new CfnParameter(s, 'Q', { type: 'Number' }).valueAsNumber })],
+  ])('a token %s', (_what, props) => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const cluster = new ecs.Cluster(stack, 'Cluster', {
+      vpc: network.vpc,
+      defaultCloudMapNamespace: { name: 'tokens', type: servicediscovery.NamespaceType.HTTP, useForServiceConnect: true },
+    });
+    const gateway = new PrivateGateway(stack, 'Gateway', { vpc: network.vpc });
+    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'reports');
+    expect(() => new PlatformService(stack, 'Reports', {
+      name: 'reports', image: ecs.ContainerImage.fromEcrRepository(repository, '1.0'), port: 8443, cluster, gateway, ...props(stack),
+    })).not.toThrow();
   });
 });
