@@ -471,6 +471,14 @@ export class PrivateGateway extends Construct {
   }
 
   private addProxyMethod(resource: apigateway.IResource, loadBalancer: elbv2.NetworkLoadBalancer, port: number, proxy: boolean, path: string): void {
+    // The backend sees the path without the stage: `/<stage>/<path>/items/7` arrives as `/items/7`.
+    // API Gateway's private-integration page says the stage is included in the backend request,
+    // without separating link versions; for VPC links v2 the first-hand evidence says it is not:
+    // aws-cdk's deployed integ.alb-integration.ts (REST API over a v2 link) and AWS
+    // serverless-patterns apigw-rest-vpclink-pvt-alb-* (URI http://<lb>/{proxy}, stage prod, serving
+    // /index.html as /index.html). test/integ.verify.ts asserts it at deploy time.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html
+    // https://github.com/aws/aws-cdk/blob/main/packages/%40aws-cdk-testing/framework-integ/test/aws-apigateway/test/integ.alb-integration.ts
     const backendPath = proxy ? '/{proxy}' : '/';
     // The service sees '/<rest>'; these headers let it build links that point back through the
     // API (https://<api host>/<stage>/<path>/...) instead of at the load balancer.
