@@ -14,7 +14,7 @@ import { PrivateNetwork } from './network/private-network';
 import { ImageResolver, publicRegistryImageName } from './private/images';
 import { createLogEncryptionKey } from './private/kms';
 import { acknowledgeControl, acknowledgeExecutionRolePolicy } from './private/nag';
-import { apiPathsOverlap, normalizeApiPath, pascalCase } from './private/names';
+import { apiPathsOverlap, normalizeApiPath, pascalCase, serviceNameProblem } from './private/names';
 import { EndpointNeed, newRegionCondition, regionalEcsEndpointsNeed } from './private/regions';
 import { KAFKA_CONSOLE, SKIPPER_STREAM_APP_PORTS } from './private/scdf';
 import { ContainerSettings, databaseSettings, kafkaSettings } from './private/wiring';
@@ -499,6 +499,18 @@ export class DataflowPlatform extends Construct {
       if (target === name) {
         throw new Error(`DataflowPlatform: service "${name}" lists itself in connectsTo; a service reaches itself without it`);
       }
+      // A name that no service can have is wrong now, not only at the end of synthesis.
+      const problem = serviceNameProblem(target);
+      if (problem) {
+        throw new Error(`DataflowPlatform: service "${name}" has connectsTo "${target}", which can never name a service (${problem}); list the names of services of this platform`);
+      }
+    }
+    // Construct ids come from the name (ServiceX1 for both "x-1" and "x1"); ids stay as they are,
+    // because renaming one would replace a deployed service.
+    const id = `Service${pascalCase(name)}`;
+    const sameId = this.services.find(s => `Service${pascalCase(s.name)}` === id);
+    if (sameId) {
+      throw new Error(`DataflowPlatform: services "${sameId.name}" and "${name}" would both get the construct id "${id}"; rename "${name}" so that it differs from "${sameId.name}" in more than hyphens`);
     }
   }
 
@@ -576,12 +588,16 @@ export class DataflowPlatform extends Construct {
     return { environment, secrets };
   }
 
+  /** Checks that can only run once every service is added (services may name later ones). */
   private validateConnections(): string[] {
+    if (this._services.size === 0) {
+      return [`DataflowPlatform ${this.node.path} has no service: call addService(), or leave springCloudDataFlow enabled (API Gateway cannot deploy an API without methods)`];
+    }
     const errors: string[] = [];
     for (const service of this._services.values()) {
       for (const target of service.connectsTo) {
         if (!this._services.has(target)) {
-          errors.push(`DataflowPlatform: service "${service.name}" connectsTo "${target}", which is not a service of this platform (services: ${[...this._services.keys()].join(', ')})`);
+          errors.push(`DataflowPlatform ${this.node.path}: service "${service.name}" connectsTo "${target}", which is not a service of this platform (services: ${[...this._services.keys()].join(', ')}); add a service named "${target}" or remove it from connectsTo`);
         }
       }
     }

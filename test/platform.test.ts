@@ -345,12 +345,25 @@ describe('service order and connections', () => {
   test('connectsTo naming an unknown service fails at synth', () => {
     const { stack, platform } = platformWith();
     platform.addService('orders', { image: image(stack), port: 8080, connectsTo: ['nope'] });
-    expect(() => Template.fromStack(stack)).toThrow(/service "orders" connectsTo "nope", which is not a service of this platform \(services: orders\)/);
+    expect(() => Template.fromStack(stack)).toThrow(/DataflowPlatform Test\/Dataflow: service "orders" connectsTo "nope", which is not a service of this platform \(services: orders\); add a service named "nope" or remove it from connectsTo/);
   });
 
-  test('a platform without services fails at synth', () => {
+  test('connectsTo naming something that can never be a service fails at once', () => {
+    const { stack, platform } = platformWith();
+    expect(() => platform.addService('orders', { image: image(stack), port: 8080, connectsTo: ['Billing Service'] }))
+      .toThrow(/service "orders" has connectsTo "Billing Service", which can never name a service \(it must be a DNS label/);
+  });
+
+  test('a platform without services fails at synth, naming the platform', () => {
     const { stack } = platformWith();
-    expect(() => Template.fromStack(stack)).toThrow(/has no routes: add at least one service/);
+    expect(() => Template.fromStack(stack)).toThrow(/DataflowPlatform Test\/Dataflow has no service: call addService\(\), or leave springCloudDataFlow enabled/);
+  });
+
+  test('two names that give one construct id are refused, naming both', () => {
+    const { stack, platform } = platformWith();
+    platform.addService('x1', { image: image(stack), port: 8080 });
+    expect(() => platform.addService('x-1', { image: image(stack), port: 8081 }))
+      .toThrow(/services "x1" and "x-1" would both get the construct id "ServiceX1"; rename "x-1"/);
   });
 });
 
