@@ -1,4 +1,4 @@
-import { CfnResource, Names, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Names, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -164,6 +164,14 @@ export interface DataflowPlatformProps {
    * @default - no console
    */
   readonly kafkaConsole?: KafkaConsoleOptions;
+
+  /**
+   * Whether the platform adds stack outputs for what you open after a deployment: `ApiUrl`, and
+   * with their parts `DataflowDashboardUrl`, `AppArtifactBucketName` and `KafkaConsoleUrl`.
+   *
+   * @default true
+   */
+  readonly outputs?: boolean;
 
   /**
    * How many services a CloudFormation stack holds. The platform's own stack holds the first
@@ -384,6 +392,9 @@ export class DataflowPlatform extends Construct {
       this.kafkaConsole = this.addKafkaConsole(props.kafkaConsole!);
     }
 
+    if (props.outputs ?? true) {
+      this.addOutputs();
+    }
     this.node.addValidation({ validate: () => this.validateConnections() });
   }
 
@@ -586,6 +597,36 @@ export class DataflowPlatform extends Construct {
       Object.assign(secrets, part.secrets);
     }
     return { environment, secrets };
+  }
+
+  /**
+   * What a user opens after `cdk deploy`, as stack outputs (printed by the CLI, listed in the
+   * CloudFormation console). No export names: outputs of two platforms in one account never collide.
+   */
+  private addOutputs(): void {
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.gateway.url,
+      description: `The API of ${this.node.path}: https://<api>/<stage>/<service>/... (IAM-signed requests unless authorization says otherwise)`,
+    });
+    if (this.dataflowServer?.url) {
+      new CfnOutput(this, 'DataflowDashboardUrl', {
+        value: `${this.dataflowServer.url}/dashboard/`,
+        description: 'The Spring Cloud Data Flow dashboard, through the API (see the README: open it through a local signing proxy)',
+      });
+    }
+    const artifacts = this.springCloudDataFlow?.appArtifacts;
+    if (artifacts) {
+      new CfnOutput(this, 'AppArtifactBucketName', {
+        value: artifacts.bucket.bucketName,
+        description: 'The bucket to upload stream and task app jars to; register them by https://<bucket>.s3.<region>.amazonaws.com/<key>',
+      });
+    }
+    if (this.kafkaConsole?.url) {
+      new CfnOutput(this, 'KafkaConsoleUrl', {
+        value: `${this.kafkaConsole.url}/`,
+        description: 'The Kafka console (Redpanda Console), through the API',
+      });
+    }
   }
 
   /** Checks that can only run once every service is added (services may name later ones). */

@@ -302,8 +302,17 @@ describe('DataflowPlatform with two services', () => {
     expect(names.filter(n => /\.ecs(-agent|-telemetry)?"/.test(n))).toEqual([]);
   });
 
-  test('adds no stack outputs', () => {
-    expect(template.toJSON().Outputs).toBeUndefined();
+  test('outputs the API URL; no dashboard, bucket or console outputs without their parts', () => {
+    const outputs = template.toJSON().Outputs;
+    expect(Object.keys(outputs).map(k => k.replace(/[0-9A-F]{8}$/, ''))).toEqual(['DataflowApiUrl']);
+    expect(Object.values(outputs)[0]).toMatchObject({ Value: stack.resolve(platform.gateway.url) });
+    expect((Object.values(outputs)[0] as { Export?: unknown }).Export).toBeUndefined();
+  });
+
+  test('outputs: false adds none', () => {
+    const { stack: quiet, platform: p } = platformWith({ outputs: false });
+    p.addService('orders', { image: image(quiet), port: 8080 });
+    expect(Template.fromStack(quiet).toJSON().Outputs).toBeUndefined();
   });
 
   test('tags resources with the environment name', () => {

@@ -45,6 +45,16 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
     template.resourceCountIs('AWS::ApiGateway::Method', 2);
   });
 
+  test('outputs the API, the dashboard and the artifact bucket', () => {
+    const outputs = Object.values(template.toJSON().Outputs) as Array<{ Value: unknown }>;
+    expect(outputs.map(o => o.Value)).toEqual([
+      stack.resolve(p.gateway.url),
+      stack.resolve(`${dataflow.url}/dashboard/`),
+      stack.resolve(p.springCloudDataFlow!.appArtifacts!.bucket.bucketName),
+    ]);
+    expect(JSON.stringify(outputs[1].Value)).toContain('/dataflow/dashboard/');
+  });
+
   test('both servers are singletons: one task, no autoscaling, the old task stops before the new one starts', () => {
     // Skipper's local deployer keeps stream apps as processes in its own task; a second task would
     // not see them, and a rolling deploy or scale-in would kill them while the database says DEPLOYED.
@@ -377,6 +387,7 @@ describe('options', () => {
       FromPort: 9094,
     });
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'kafka-console' });
+    expect(Object.values(template.toJSON().Outputs).map(o => (o as { Value: unknown }).Value)).toContainEqual(stack.resolve(`${consoleService.url}/`));
     expectNoNagFindings(stack);
   });
 
