@@ -13,7 +13,7 @@ import { KafkaClientAuthentication, KafkaCluster, KafkaClusterOptions } from './
 import { PrivateNetwork } from './network/private-network';
 import { ImageResolver, publicRegistryImageName } from './private/images';
 import { createLogEncryptionKey } from './private/kms';
-import { acknowledgeControl, acknowledgeExecutionRolePolicy } from './private/nag';
+import { acknowledge, acknowledgeControl, acknowledgeExecutionRolePolicy, NAG_PACKS } from './private/nag';
 import { apiPathsOverlap, normalizeApiPath, pascalCase, serviceNameProblem } from './private/names';
 import { EndpointNeed, newRegionCondition, regionalEcsEndpointsNeed } from './private/regions';
 import { KAFKA_CONSOLE, SKIPPER_STREAM_APP_PORTS } from './private/scdf';
@@ -43,6 +43,15 @@ export interface DataflowPlatformProps {
    * @default false
    */
   readonly production?: boolean;
+
+  /**
+   * Whether the cluster publishes CloudWatch Container Insights (per-task CPU, memory, network and
+   * storage metrics; billed as custom metrics, about 19 USD a month for a development platform).
+   * The services' own CPU and memory metrics (AWS/ECS) exist either way.
+   *
+   * @default - true on a production platform, false otherwise
+   */
+  readonly containerInsights?: boolean;
 
   /**
    * An existing VPC to run in; its isolated subnets are used (see `PrivateNetwork`).
@@ -205,7 +214,7 @@ const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
  * Spring Cloud Data Flow, or any set of HTTP services, on ECS Fargate in a private VPC, reachable
  * only through API Gateway.
  *
- * Composes a `PrivateNetwork` (or uses your VPC), an ECS cluster with Container Insights and a
+ * Composes a `PrivateNetwork` (or uses your VPC), an ECS cluster (Container Insights in production) and a
  * Service Connect namespace, and a `PrivateGateway` (REST API → VPC link → internal NLB). Each
  * `addService()` adds a `PlatformService` with its own route, listener and Service Connect name.
  *
@@ -312,9 +321,10 @@ export class DataflowPlatform extends Construct {
     }
 
     // --- Cluster with a Service Connect namespace (HTTP: no Route 53 zone) --------------------
+    const containerInsights = props.containerInsights ?? this.production;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      containerInsightsV2: containerInsights ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
       enableFargateCapacityProviders: true,
       defaultCloudMapNamespace: {
         name: `${this.environmentName}-${Names.uniqueResourceName(this, { maxLength: 48, separator: '-' })}`.toLowerCase(),
@@ -323,6 +333,10 @@ export class DataflowPlatform extends Construct {
       },
     });
     this.namespace = this.cluster.defaultCloudMapNamespace!;
+    if (!containerInsights) {
+      acknowledge(this.cluster, 'ECS4', [NAG_PACKS.awsSolutions],
+        'Development platform: Container Insights is a cost (custom metrics), not a control; the AWS/ECS service metrics remain. production: true (or containerInsights: true) turns it on.');
+    }
 
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),

@@ -58,10 +58,15 @@ describe('DataflowPlatform with two services', () => {
     expect(orders.connections.securityGroups).toContain(orders.securityGroup);
   });
 
-  test('cluster has Container Insights and an HTTP namespace for Service Connect', () => {
+  test('cluster without Container Insights in development, and an HTTP namespace for Service Connect', () => {
     template.hasResourceProperties('AWS::ECS::Cluster', {
-      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'disabled' }],
     });
+    for (const props of [{ production: true }, { containerInsights: true }]) {
+      const { stack: other, platform: p } = platformWith(props);
+      p.addService('orders', { image: image(other), port: 8080 });
+      Template.fromStack(other).hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+    }
     template.resourceCountIs('AWS::ServiceDiscovery::HttpNamespace', 1);
     template.resourceCountIs('AWS::ServiceDiscovery::PrivateDnsNamespace', 0);
     template.resourceCountIs('AWS::Route53::HostedZone', 0);

@@ -17,14 +17,14 @@ export interface ScdfServerOptions {
   /**
    * CPU units of the task.
    *
-   * @default - 1024 for dataflow, 2048 for skipper
+   * @default - 1024 (skipper on a production platform: 2048)
    */
   readonly cpu?: number;
 
   /**
    * Memory of the task in MiB.
    *
-   * @default - 2048 for dataflow, 8192 for skipper (its stream apps run inside its task)
+   * @default - 2048 for dataflow; 4096 for skipper, 8192 on a production platform (its stream apps run inside its task)
    */
   readonly memoryLimitMiB?: number;
 
@@ -35,7 +35,7 @@ export interface ScdfServerOptions {
    * sum exceeds the task's memory: heap + 700 MiB must fit in 90 % of `memoryLimitMiB` (for
    * skipper, beside one stream app), or synthesis fails.
    *
-   * @default - the largest heap that fits for dataflow (1088 MiB of 2048); 1536 for skipper
+   * @default - the largest heap that fits for dataflow (1088 MiB of 2048); 1024 for skipper (1536 on a production platform)
    */
   readonly heapMiB?: number;
 
@@ -129,7 +129,8 @@ export interface SpringCloudDataFlowOptions {
   /**
    * The skipper server.
    *
-   * @default - 2 vCPU, 8 GiB, heap 1536 MiB, stream apps of 512 MiB heap, one task, no API route
+   * @default - 1 vCPU, 4 GiB, heap 1024 MiB (2 vCPU, 8 GiB, heap 1536 MiB on a production
+   * platform), stream apps of 512 MiB heap, one task, no API route
    */
   readonly skipperServer?: SkipperServerOptions;
 
@@ -199,7 +200,10 @@ export class SpringCloudDataFlow extends Construct {
     }
     // Skipper's own JVM and at least one stream app beside it.
     const oneStreamApp = streamAppHeap + STREAM_APP_NON_HEAP_MIB;
-    const skipperSize = serverSize('skipperServer', skipperOptions, { cpu: 2048, memoryLimitMiB: 8192, heapMiB: () => 1536 }, oneStreamApp);
+    // Development: room for a first stream of two apps beside skipper; production: about six.
+    const skipperSize = serverSize('skipperServer', skipperOptions, platform.production
+      ? { cpu: 2048, memoryLimitMiB: 8192, heapMiB: () => 1536 }
+      : { cpu: 1024, memoryLimitMiB: 4096, heapMiB: () => 1024 }, oneStreamApp);
     const dataflowSize = serverSize('dataflowServer', dataflowOptions, { cpu: 1024, memoryLimitMiB: 2048, heapMiB: largestHeapMiB }, 0);
     validateSingleton('skipperServer', skipperOptions);
     validateSingleton('dataflowServer', dataflowOptions);

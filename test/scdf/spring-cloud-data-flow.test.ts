@@ -84,6 +84,15 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
     });
   });
 
+  test('a production skipper is larger: 2 vCPU, 8 GiB, heap 1536 MiB', () => {
+    const production = platform({ production: true });
+    const prodTemplate = Template.fromStack(production.stack);
+    prodTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '2048', Memory: '8192', ContainerDefinitions: [Match.objectLike({ Name: 'skipper' })],
+    });
+    expect(environmentOf(prodTemplate, 'skipper').JAVA_TOOL_OPTIONS).toBe('-Xms1536m -Xmx1536m -XX:+ExitOnOutOfMemoryError');
+  });
+
   test('stream apps and tasks write to the servers\' output, so their logs reach CloudWatch', () => {
     // spring-cloud-dataflow v2.11.5, spring-cloud-dataflow-server/src/test/resources/docker-compose-inherit-logging-stream.yml
     expect(environmentOf(template, 'skipper').SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_INHERIT_LOGGING).toBe('true');
@@ -137,12 +146,13 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Cpu: '1024', Memory: '2048', ContainerDefinitions: [Match.objectLike({ Name: 'dataflow' })],
     });
+    // Development: skipper holds a first stream of two apps beside itself (1024 + 700 + 2 × 812 ≤ 90 % of 4096).
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      Cpu: '2048', Memory: '8192', ContainerDefinitions: [Match.objectLike({ Name: 'skipper' })],
+      Cpu: '1024', Memory: '4096', ContainerDefinitions: [Match.objectLike({ Name: 'skipper' })],
     });
     expect(environmentOf(template, 'dataflow').JAVA_TOOL_OPTIONS).toBe('-Xms1088m -Xmx1088m -XX:+ExitOnOutOfMemoryError');
     expect(environmentOf(template, 'skipper')).toMatchObject({
-      JAVA_TOOL_OPTIONS: '-Xms1536m -Xmx1536m -XX:+ExitOnOutOfMemoryError',
+      JAVA_TOOL_OPTIONS: '-Xms1024m -Xmx1024m -XX:+ExitOnOutOfMemoryError',
       SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_PORTRANGE_LOW: '20000',
       SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_PORTRANGE_HIGH: '20190',
       SPRING_CLOUD_SKIPPER_SERVER_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_JAVAOPTS: '-Xmx512m',
