@@ -74,6 +74,17 @@ describe('AWS Control Tower proactive rules gate (cfn-guard)', () => {
     new s3.Bucket(stack, 'Bucket', { versioned: false, enforceSSL: false });
     expect(() => app.synth()).toThrow(/CT\.S3\.PR\.11.*versioning/);
   });
+
+  test('still rejects it when another resource has an acknowledged Control Tower finding', () => {
+    // aws-cdk-lib recomputes success from severities once anything is acknowledged; cfn-guard's
+    // violations carry none, so without the severity the helper sets this bucket would pass.
+    const app = newStrictApp();
+    const stack = new Stack(app, 'Unsafe', { env: TEST_ENV });
+    const accepted = new s3.Bucket(stack, 'Accepted', { versioned: false, enforceSSL: true });
+    Validations.of(accepted).acknowledge({ id: 'cdk-validator-cfnguard::s3_bucket_versioning_enabled_check', reason: 'test' });
+    new s3.Bucket(stack, 'Bucket', { versioned: false, enforceSSL: false });
+    expect(() => app.synth()).toThrow(/CT\.S3\.PR\.11.*versioning/);
+  });
 });
 
 describe('CloudFormation schema gate (@aws-cdk/aws-service-spec)', () => {

@@ -4,7 +4,7 @@
  * They cost seconds per synth, so they run on whole example/integ apps, not in every unit test.
  */
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { App, AppProps, Validations } from 'aws-cdk-lib';
+import { App, AppProps, IPolicyValidationContextBeta1, PolicyValidationPluginReportBeta1, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { testContext } from './gates';
 
@@ -26,9 +26,25 @@ export function newStrictApp(props: AppProps = {}): App {
       ...props.context,
     },
   });
-  Validations.of(app).addPlugins(new CfnGuardValidator({
+  Validations.of(app).addPlugins(new ErrorSeverityCfnGuardValidator({
     controlTowerRulesEnabled: true,
     disabledRules: Object.keys(CFN_GUARD_EXCLUSIONS),
   }));
   return app;
+}
+
+/**
+ * cdk-validator-cfnguard reports violations without a severity. Once any finding in the app is
+ * acknowledged, aws-cdk-lib recomputes a report's success from the severities of what is left
+ * (`every(v => v.severity !== 'error')`), so violations without one would all pass. Every
+ * Control Tower violation is an error here.
+ */
+class ErrorSeverityCfnGuardValidator extends CfnGuardValidator {
+  public validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
+    const report = super.validate(context);
+    return {
+      ...report,
+      violations: report.violations.map(v => ({ ...v, severity: v.severity ?? 'error' })),
+    };
+  }
 }
