@@ -287,6 +287,8 @@ export class DataflowPlatform extends Construct {
   private readonly images: ImageResolver;
   /** Images made by `publicImage()` and what must exist before a task pulls them. */
   private readonly imageDependencies = new Map<ecs.ContainerImage, IDependable>();
+  /** Log groups created on demand whose development retention is acknowledged already. */
+  private readonly acknowledgedLogGroups = new Set<logs.ILogGroup>();
 
   constructor(scope: Construct, id: string, props: DataflowPlatformProps = {}) {
     super(scope, id);
@@ -334,8 +336,9 @@ export class DataflowPlatform extends Construct {
     });
     this.namespace = this.cluster.defaultCloudMapNamespace!;
     if (!containerInsights) {
-      acknowledge(this.cluster, 'ECS4', [NAG_PACKS.awsSolutions],
-        'Development platform: Container Insights is a cost (custom metrics), not a control; the AWS/ECS service metrics remain. production: true (or containerInsights: true) turns it on.');
+      const reason = 'Development platform: Container Insights is a cost (custom metrics), not a control; the AWS/ECS service metrics remain. production: true (or containerInsights: true) turns it on.';
+      acknowledge(this.cluster, 'ECS4', [NAG_PACKS.awsSolutions], reason);
+      acknowledgeControl(this.cluster, 'ecs_container_insights_enabled_check', reason);
     }
 
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
@@ -353,6 +356,9 @@ export class DataflowPlatform extends Construct {
       source: this.imageSource,
       executionRole: this.executionRole,
       removalPolicy: this.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      logEncryptionKey: this.logEncryptionKey,
+      logRetention: this.logRetention,
+      logRemovalPolicy: this.logRemovalPolicy,
     });
 
     // --- Gateway --------------------------------------------------------------------------------
@@ -423,6 +429,11 @@ export class DataflowPlatform extends Construct {
     const resolved = this.images.resolve(name);
     if (resolved.dependable) {
       this.imageDependencies.set(resolved.image, resolved.dependable);
+    }
+    const copyLogs = this.images.copyFunctionLogGroup;
+    if (copyLogs && !this.acknowledgedLogGroups.has(copyLogs)) {
+      this.acknowledgedLogGroups.add(copyLogs);
+      this.acknowledgeDevelopmentRetention(copyLogs);
     }
     return resolved.image;
   }

@@ -151,10 +151,14 @@ describe('DataflowPlatform with two services', () => {
     expect(ingress).toEqual([expect.objectContaining({
       SourceSecurityGroupId: { 'Fn::GetAtt': [linkSg, 'GroupId'] }, IpProtocol: 'tcp', FromPort: 0, ToPort: 65535,
     })]);
+    // The link's rule is written into its own group: a separate AWS::EC2::SecurityGroupEgress would
+    // leave EC2's default allow-all egress rule in place.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html
     const linkEgress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map(r => r.Properties)
       .filter(p => JSON.stringify(p.GroupId).includes(linkSg));
-    expect(linkEgress).toEqual([expect.objectContaining({
-      DestinationSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] }, FromPort: 0, ToPort: 65535,
+    expect(linkEgress).toEqual([]);
+    expect(template.toJSON().Resources[linkSg].Properties.SecurityGroupEgress).toEqual([expect.objectContaining({
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] }, IpProtocol: 'tcp', FromPort: 0, ToPort: 65535,
     })]);
     // The load balancers send only to addresses inside the VPC.
     expect(template.toJSON().Resources[nlbSg].Properties.SecurityGroupEgress).toEqual([
@@ -270,7 +274,9 @@ describe('DataflowPlatform with two services', () => {
       expect(stack.resolve(service.logGroup.logGroupName)).toEqual({ Ref: logicalId(stack, service.logGroup) });
     }
     // 2 services, VPC flow logs, API access logs, 2 PostgreSQL exports, MSK broker logs.
-    template.resourceCountIs('AWS::Logs::LogGroup', 7);
+    // ... and what AWS would otherwise create implicitly: API execution logs, the default-security-group
+    // function's logs and the bootstrap-broker lookup's logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', 10);
   });
 
   test('a task role per service and one shared execution role', () => {

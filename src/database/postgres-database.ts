@@ -4,11 +4,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as sam from 'aws-cdk-lib/aws-sam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { validateDatabaseOptions } from '../private/database';
-import { createLogEncryptionKey } from '../private/kms';
-import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
+import { createLogEncryptionKey, LogGroupSettings } from '../private/kms';
+import { acknowledge, acknowledgeControl, acknowledgeControlLike, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
 
 /**
  * What a user chooses about the platform's PostgreSQL database.
@@ -82,6 +83,9 @@ export interface PostgresDatabaseOptions {
    *
    * Rotation changes the password the services read when their tasks start: connections they open
    * after a rotation fail until the services are redeployed (see README, "Secret rotation").
+   * The rotation function may reach the database and, on HTTPS, the VPC's own range only: Secrets
+   * Manager must be reachable through an interface endpoint in the VPC (as `PrivateNetwork` adds).
+   * Its logs go to a log group of this construct (`logEncryptionKey`, `logRetention`).
    *
    * @default - no rotation
    */
@@ -196,6 +200,12 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
   /** The log groups the instance exports to, by log type ('postgresql', 'upgrade'). */
   public readonly logGroups: logs.LogGroup[];
 
+  /** The security group of the rotation function, when `rotationInterval` is set. */
+  public readonly rotationSecurityGroup?: ec2.ISecurityGroup;
+
+  /** The log group of the rotation function, when `rotationInterval` is set. */
+  public readonly rotationLogGroup?: logs.ILogGroup;
+
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
     validateDatabaseOptions('PostgresDatabase', props);
@@ -229,12 +239,14 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
     const instanceIdentifier = Names.uniqueResourceName(this, { maxLength: 63, separator: '-' }).toLowerCase();
     const removalPolicy = props.removalPolicy ?? (production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY);
     const logRemovalPolicy = props.logRemovalPolicy ?? (production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
-    const logKey = props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', logRemovalPolicy);
+    const logSettings: LogGroupSettings = {
+      encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', logRemovalPolicy),
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: logRemovalPolicy,
+    };
     this.logGroups = LOG_EXPORTS.map(logType => new logs.LogGroup(this, `${logType.charAt(0).toUpperCase()}${logType.slice(1)}Logs`, {
       logGroupName: `/aws/rds/instance/${instanceIdentifier}/${logType}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      encryptionKey: logKey,
-      removalPolicy: logRemovalPolicy,
+      ...logSettings,
     }));
 
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
@@ -279,18 +291,9 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
     acknowledge(secret, 'SecretsManagerUsingKMSKey', COMPLIANCE_PACKS,
       'The secret is encrypted with the AWS managed key for Secrets Manager; IAM limits reading it to the execution role of the services that use the database.');
     if (props.rotationInterval) {
-      const rulesBefore = new Set(securityGroup.node.children);
-      this.instance.addRotationSingleUser({
-        automaticallyAfter: props.rotationInterval,
-        vpcSubnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      });
-      // aws-cdk-lib admits the rotation function on the endpoint's port, a token at synth time.
-      for (const rotationRule of securityGroup.node.children.filter(c => !rulesBefore.has(c))) {
-        acknowledge(rotationRule, 'EC2RestrictedCommonPorts', COMPLIANCE_PACKS,
-          'Admits only the rotation function\'s security group, on the database port.');
-        acknowledge(rotationRule, 'EC2RestrictedSSH', COMPLIANCE_PACKS,
-          'Admits only the rotation function\'s security group, on the database port.');
-      }
+      const rotation = this.addRotation(props, props.rotationInterval, securityGroup, logSettings);
+      this.rotationSecurityGroup = rotation.securityGroup;
+      this.rotationLogGroup = rotation.logGroup;
     } else {
       const reason = 'Rotation is opt-in (rotationInterval): a rotated password breaks new connections of tasks started before it until the services are redeployed.';
       acknowledge(secret, 'SMG4', [NAG_PACKS.awsSolutions], reason);
@@ -313,6 +316,50 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
   /** Lets `grantee` read the generated credentials. */
   public grantSecretRead(grantee: iam.IGrantable): iam.Grant {
     return this.secret.grantRead(grantee);
+  }
+
+  /**
+   * Single-user rotation by the function AWS publishes in the Serverless Application Repository,
+   * in the VPC, behind a security group of its own and writing to a log group of this construct.
+   */
+  private addRotation(props: PostgresDatabaseProps, interval: Duration, databaseSecurityGroup: ec2.SecurityGroup,
+    logSettings: LogGroupSettings): { securityGroup: ec2.SecurityGroup; logGroup: logs.LogGroup } {
+    // aws-cdk-lib's default group for the function would allow all outbound traffic.
+    const securityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Secret rotation function - HTTPS to the Secrets Manager endpoint in the VPC and the database only',
+      allowAllOutbound: false,
+    });
+    // Written into the group itself: a group created without egress rules gets EC2's allow-all rule.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html
+    securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443),
+      'Secrets Manager through its interface endpoint in the VPC');
+    const rulesBefore = new Set(databaseSecurityGroup.node.children);
+    this.instance.addRotationSingleUser({
+      automaticallyAfter: interval,
+      vpcSubnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroup,
+    });
+    // aws-cdk-lib admits the rotation function on the endpoint's port, a token at synth time.
+    for (const rotationRule of databaseSecurityGroup.node.children.filter(c => !rulesBefore.has(c))) {
+      acknowledge(rotationRule, 'EC2RestrictedCommonPorts', COMPLIANCE_PACKS,
+        'Admits only the rotation function\'s security group, on the database port.');
+      acknowledge(rotationRule, 'EC2RestrictedSSH', COMPLIANCE_PACKS,
+        'Admits only the rotation function\'s security group, on the database port.');
+    }
+
+    // The application creates the function under the name aws-cdk-lib passes it, and Lambda would
+    // create /aws/lambda/<name> on the first rotation, unencrypted and kept forever: create it first.
+    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html
+    const application = this.instance.node.findChild('RotationSingleUser').node.defaultChild as sam.CfnApplication;
+    const functionName = (application.parameters as Record<string, string>).functionName;
+    const logGroup = new logs.LogGroup(this, 'RotationLogs', {
+      logGroupName: `/aws/lambda/${functionName}`,
+      ...logSettings,
+    });
+    acknowledgeControlLike(logGroup, this.logGroups[0], 'cloudwatch_log_group_retention_period_check');
+    application.node.addDependency(logGroup);
+    return { securityGroup, logGroup };
   }
 
   private acknowledgeFindings(multiAz: boolean, deletionProtection: boolean, customerKey: boolean): void {

@@ -10,7 +10,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
 import { createLogEncryptionKey } from '../private/kms';
-import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from '../private/nag';
+import { acknowledge, acknowledgeControl, acknowledgeControlLike, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from '../private/nag';
 import { apiPathProblem, apiPathsOverlap, normalizeApiPath, pascalCase } from '../private/names';
 import { QUOTAS } from '../private/quotas';
 
@@ -71,21 +71,21 @@ export interface PrivateGatewayProps {
   readonly webAclArn?: string;
 
   /**
-   * How long the stage's access logs are kept.
+   * How long the stage's access logs and execution logs are kept.
    *
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly accessLogRetention?: logs.RetentionDays;
 
   /**
-   * The KMS key that encrypts the access log group.
+   * The KMS key that encrypts the access and execution log groups.
    *
    * @default - a new customer managed key with rotation
    */
   readonly logEncryptionKey?: kms.IKey;
 
   /**
-   * What happens to the access log group (and a key created for it) when it leaves the stack.
+   * What happens to the access and execution log groups (and a key created for them) when they leave the stack.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -170,6 +170,12 @@ export class PrivateGateway extends Construct {
   /** The log group of the stage's access logs. */
   public readonly accessLogGroup: logs.LogGroup;
 
+  /**
+   * The log group of the stage's execution logs, `API-Gateway-Execution-Logs_<rest api id>/<stage>`:
+   * created by the gateway, before the stage, so that API Gateway does not create it unencrypted.
+   */
+  public readonly executionLogGroup: logs.LogGroup;
+
   /** The authorization every method requires. */
   public readonly authorization: ApiAuthorization;
 
@@ -239,15 +245,22 @@ export class PrivateGateway extends Construct {
     });
     // The REST integration names a link by id; this reference lets aws-apigateway set ConnectionId.
     this.vpcLinkRef = apigateway.VpcLink.fromVpcLinkId(this, 'VpcLinkRef', this.vpcLink.vpcLinkId);
-    this.vpcLinkSecurityGroup.connections.allowTo(this.loadBalancerSecurityGroup, ec2.Port.allTcp(),
-      'VPC link to the load balancers (they listen on route ports only)');
+    // The link's one egress rule is written into its group: a group created without egress rules gets
+    // EC2's allow-all rule, and a separate AWS::EC2::SecurityGroupEgress does not take that away.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html
+    // The load balancers' matching ingress rule stays a resource of its own (both inline would be a cycle).
+    const linkToLoadBalancers = 'VPC link to the load balancers (they listen on route ports only)';
+    this.vpcLinkSecurityGroup.addEgressRule(ec2.Peer.securityGroupId(this.loadBalancerSecurityGroup.securityGroupId),
+      ec2.Port.allTcp(), linkToLoadBalancers);
+    this.loadBalancerSecurityGroup.addIngressRule(this.vpcLinkSecurityGroup, ec2.Port.allTcp(), linkToLoadBalancers);
 
     // --- REST API and stage --------------------------------------------------------------------
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+    const logSettings = {
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_YEAR,
       encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'AccessLogKey', removalPolicy),
       removalPolicy,
-    });
+    };
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', logSettings);
     this.api = new apigateway.RestApi(this, 'Api', {
       restApiName: props.apiName ?? this.node.path.replace(/\//g, '-'),
       description: `Routes to the services of ${this.node.path}`,
@@ -280,6 +293,15 @@ export class PrivateGateway extends Construct {
     this.api.node.tryRemoveChild('Endpoint');
     this.stage = this.api.deploymentStage;
     this.stageName = stageName;
+    // Execution logging (level INFO) writes to API-Gateway-Execution-Logs_{rest-api-id}/{stage_name},
+    // which API Gateway creates, unencrypted and kept forever, unless it exists: create it before the stage.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-execution-logging.html
+    this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${stageName}`,
+      ...logSettings,
+    });
+    this.stage.node.addDependency(this.executionLogGroup);
+    acknowledgeControlLike(this.executionLogGroup, this.accessLogGroup, 'cloudwatch_log_group_retention_period_check');
     this.url = this.api.url;
     this.requestValidator = this.api.addRequestValidator('RequestValidator', {
       // Parameters: the proxy path must be present. Bodies: validated wherever a method has a model.

@@ -7,8 +7,8 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { clientSubnetsProblem, validateKafkaOptions } from '../private/kafka';
-import { createLogEncryptionKey } from '../private/kms';
-import { acknowledge, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from '../private/nag';
+import { createLogEncryptionKey, LogGroupSettings } from '../private/kms';
+import { acknowledge, acknowledgeControlLike, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from '../private/nag';
 
 /** How clients authenticate to the brokers. */
 export enum KafkaClientAuthentication {
@@ -127,7 +127,7 @@ export interface KafkaClusterProps extends KafkaClusterOptions {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * How long broker logs are kept.
+   * How long broker logs (and the logs of the bootstrap-broker lookup) are kept.
    *
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -141,7 +141,7 @@ export interface KafkaClusterProps extends KafkaClusterOptions {
   readonly logRemovalPolicy?: RemovalPolicy;
 
   /**
-   * The KMS key that encrypts the broker log group.
+   * The KMS key that encrypts the broker log group (and the log group of the bootstrap-broker lookup).
    *
    * @default - a new customer managed key with rotation
    */
@@ -152,11 +152,11 @@ export interface KafkaClusterProps extends KafkaClusterOptions {
  * An Amazon MSK provisioned cluster for the platform's services, or on its own.
  *
  * Encrypted at rest and in transit (client-broker TLS only, in-cluster TLS), broker logs in
- * CloudWatch Logs, brokers spread over 2 or 3 AZs. Clients are admitted by security group on the
- * one port their authentication uses (9094 TLS, 9098 IAM). The bootstrap broker string, which
- * CloudFormation does not return, is read at deploy time by a custom resource allowed only
- * `kafka:GetBootstrapBrokers` on this cluster, and read again whenever brokers, version, instance
- * type or authentication change.
+ * CloudWatch Logs (a log group under `/aws/vendedlogs/`), brokers spread over 2 or 3 AZs. Clients
+ * are admitted by security group on the one port their authentication uses (9094 TLS, 9098 IAM).
+ * The bootstrap broker string, which CloudFormation does not return, is read at deploy time by a
+ * custom resource allowed only `kafka:GetBootstrapBrokers` on this cluster, and read again whenever
+ * brokers, version, instance type or authentication change.
  *
  * @example
  * declare const vpc: ec2.IVpc;
@@ -186,6 +186,15 @@ export class KafkaCluster extends Construct implements ec2.IConnectable {
 
   /** The broker log group. */
   public readonly logGroup: logs.LogGroup;
+
+  /**
+   * The log group of the function behind the bootstrap-broker lookup: aws-cdk-lib's stack-level
+   * singleton for `AwsCustomResource`, so one log group per stack, set up by the first cluster.
+   *
+   * Undefined when another `AwsCustomResource` of the stack created that function first (its
+   * logging is then whatever that one chose).
+   */
+  public readonly lookupLogGroup?: logs.ILogGroup;
 
   /** The Kafka version. */
   public readonly kafkaVersion: string;
@@ -219,10 +228,20 @@ export class KafkaCluster extends Construct implements ec2.IConnectable {
 
     const removalPolicy = props.removalPolicy ?? (production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
     const logRemovalPolicy = props.logRemovalPolicy ?? (production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
-    this.logGroup = new logs.LogGroup(this, 'BrokerLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    const logSettings: LogGroupSettings = {
       encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', logRemovalPolicy),
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: logRemovalPolicy,
+    };
+    this.logGroup = new logs.LogGroup(this, 'BrokerLogs', {
+      // MSK delivers broker logs as vended logs, which CloudWatch Logs admits through its account-wide
+      // resource policy; that policy is limited to 5120 characters, and log groups whose names start
+      // with /aws/vendedlogs/ are admitted without growing it.
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html
+      // https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html
+      // MSK creates no destination itself: https://docs.aws.amazon.com/msk/latest/developerguide/msk-logging.html
+      logGroupName: `/aws/vendedlogs/msk/${Names.uniqueResourceName(this, { maxLength: 100, separator: '-' })}`,
+      ...logSettings,
     });
 
     const instanceType = props.instanceType ?? (production ? 'kafka.m7g.large' : 'kafka.t3.small');
@@ -262,11 +281,13 @@ export class KafkaCluster extends Construct implements ec2.IConnectable {
       physicalResourceId: cr.PhysicalResourceId.of(`bootstrap-brokers-${fingerprint}`),
       outputPaths: ['BootstrapBrokerStringTls', 'BootstrapBrokerStringSaslIam'],
     };
+    this.lookupLogGroup = lookupProviderLogGroup(this, logSettings);
     this.bootstrapBrokersLookup = new cr.AwsCustomResource(this, 'BootstrapBrokers', {
       onCreate: call,
       onUpdate: call,
       installLatestAwsSdk: false,
-      logGroup: this.logGroup,
+      // Never the broker log group: the function is shared by every AwsCustomResource of the stack.
+      logGroup: this.lookupLogGroup,
       policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({
         actions: ['kafka:GetBootstrapBrokers'],
         resources: [this.clusterArn],
@@ -385,12 +406,33 @@ function pickClientSubnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection, region
   return subnets;
 }
 
+/** The construct id of aws-cdk-lib's stack-level function for `AwsCustomResource`. */
+const LOOKUP_PROVIDER_ID = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
+
+/**
+ * The log group of aws-cdk-lib's stack-level function for `AwsCustomResource`, created once per
+ * stack by the first cluster (encrypted, with retention). The function takes the `logGroup` of
+ * whichever `AwsCustomResource` creates it: when another one of the stack came first, there is
+ * nothing to set up.
+ */
+function lookupProviderLogGroup(cluster: KafkaCluster, settings: LogGroupSettings): logs.ILogGroup | undefined {
+  const stack = Stack.of(cluster);
+  const id = 'CdkDataflowPlatformAwsCustomResourceLogs';
+  const existing = stack.node.tryFindChild(id) as logs.ILogGroup | undefined;
+  if (existing || stack.node.tryFindChild(LOOKUP_PROVIDER_ID)) {
+    return existing;
+  }
+  const logGroup = new logs.LogGroup(stack, id, settings);
+  acknowledgeControlLike(logGroup, cluster.logGroup, 'cloudwatch_log_group_retention_period_check');
+  return logGroup;
+}
+
 /**
  * The lookup's Lambda function is aws-cdk-lib's stack-level singleton for AwsCustomResource; it
  * runs at deployment only, with one permission. Acknowledged on that singleton, nowhere else.
  */
 function acknowledgeLookupProvider(scope: Construct): void {
-  const provider = Stack.of(scope).node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+  const provider = Stack.of(scope).node.tryFindChild(LOOKUP_PROVIDER_ID);
   if (!provider) {
     return;
   }

@@ -2,9 +2,13 @@ import { Aws, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { DockerImageName, ECRDeployment } from 'cdk-ecr-deployment';
-import { Construct, IConstruct, IDependable } from 'constructs';
-import { acknowledge, acknowledgeControl, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from './nag';
+import { Construct, IDependable } from 'constructs';
+import { createLogEncryptionKey, functionLogGroup } from './kms';
+import { acknowledge, acknowledgeControl, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS } from './nag';
 import { pascalCase } from './names';
 import { ImageSource, ImageSourceType } from '../scdf/image-source';
 
@@ -69,6 +73,25 @@ export interface ImageResolverProps {
   readonly executionRole: iam.Role;
   /** What happens to repositories the platform creates. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * The key of the image-copy function's log group. The function is a stack-level singleton, so
+   * the first platform of a stack that copies an image sets up its log group.
+   *
+   * @default - a key of the stack's own for that log group
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * How long the image-copy function's logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the image-copy function's log group (and a key created for it) when it leaves the stack.
+   *
+   * @default - the value of removalPolicy
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -79,6 +102,7 @@ export class ImageResolver extends Construct {
   private readonly source: ImageSource;
   private readonly executionRole: iam.Role;
   private readonly removalPolicy: RemovalPolicy;
+  private readonly props: ImageResolverProps;
   private readonly resolved = new Map<string, ResolvedImage>();
   private readonly repositoryBase: string;
   private pullThroughCacheReady = false;
@@ -88,6 +112,7 @@ export class ImageResolver extends Construct {
     this.source = props.source;
     this.executionRole = props.executionRole;
     this.removalPolicy = props.removalPolicy;
+    this.props = props;
     this.repositoryBase = `cdk-dataflow-platform/${Names.uniqueResourceName(this, { maxLength: 48, separator: '-' }).toLowerCase()}`;
     if (this.source.type === ImageSourceType.PULL_THROUGH_CACHE) {
       validatePullThroughCacheSecret(this.source);
@@ -189,8 +214,53 @@ export class ImageResolver extends Construct {
       role: role.withoutPolicyUpdates(),
       imageArch: ['amd64'],
     });
-    acknowledgeCopyProvider(this);
+    // The copy runs once its log group exists and its role may write there.
+    copy.node.addDependency(...this.copyFunctionLogging(role));
     return { image: ecs.ContainerImage.fromEcrRepository(repository, reference.tag), dependable: copy };
+  }
+
+  /** The log group of the stack's image-copy function, once an image has been copied. */
+  public get copyFunctionLogGroup(): logs.ILogGroup | undefined {
+    const provider = Stack.of(this).node.children.find(c => c.node.id.startsWith('Custom::CDKECRDeployment'));
+    return provider?.node.tryFindChild('LogGroup') as logs.ILogGroup | undefined;
+  }
+
+  /**
+   * The log group of cdk-ecr-deployment's function (a stack-level singleton, so one per stack) and
+   * the policy that lets the copy role write to it and nowhere else; acknowledges the function's
+   * findings on that singleton.
+   */
+  private copyFunctionLogging(role: iam.Role): [logs.ILogGroup, iam.Policy] {
+    const stack = Stack.of(this);
+    const provider = stack.node.children.find(c => c.node.id.startsWith('Custom::CDKECRDeployment'));
+    if (!(provider instanceof lambda.Function)) {
+      throw new Error('cdk-dataflow-platform: cdk-ecr-deployment\'s function was not found in the stack (a bug of this library: please report it)');
+    }
+    const policyId = 'CdkDataflowPlatformImageCopyLogsPolicy';
+    const existing = stack.node.tryFindChild(policyId) as iam.Policy | undefined;
+    if (existing) {
+      return [provider.node.findChild('LogGroup') as logs.ILogGroup, existing];
+    }
+    const removalPolicy = this.props.logRemovalPolicy ?? this.removalPolicy;
+    const logGroup = functionLogGroup(provider, provider.functionName, {
+      encryptionKey: this.props.logEncryptionKey ?? createLogEncryptionKey(stack, 'CdkDataflowPlatformImageCopyLogKey', removalPolicy),
+      retention: this.props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    });
+    // Not the role's default policy: the function depends on that one, and the log group's name
+    // depends on the function.
+    const policy = new iam.Policy(stack, policyId, {
+      roles: [role],
+      statements: [new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      })],
+    });
+    acknowledge(policy, 'IAMNoInlinePolicy', COMPLIANCE_PACKS,
+      'The copy role\'s logging policy: write to the copy function\'s own log group only.');
+    acknowledgeDeploymentFunction(provider,
+      'cdk-ecr-deployment\'s function copies public images into ECR during deployment only; it needs the internet, so it runs outside the isolated VPC, and handles no application data.');
+    return [logGroup, policy];
   }
 }
 
@@ -228,34 +298,10 @@ function imageCopyRole(scope: Construct): iam.Role {
     actions: ['ecr:GetAuthorizationToken'],
     resources: ['*'],
   }));
-  const lambdaLogs = `arn:${Aws.PARTITION}:logs:${stack.region}:${stack.account}:log-group:/aws/lambda/*`;
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-    resources: [lambdaLogs],
-  }));
   const policy = role.node.findChild('DefaultPolicy');
   acknowledge(policy, 'IAM5[Resource::*]', [NAG_PACKS.awsSolutions],
     'ecr:GetAuthorizationToken supports no resource-level permissions.');
-  // The finding id is the ARN as cdk-nag renders it: resolved, so that it holds no token in a
-  // stack without a concrete account or region (what `cdk init app` generates).
-  acknowledge(policy, wildcardResourceFinding(stack, lambdaLogs), [NAG_PACKS.awsSolutions],
-    'The copy function is a singleton whose generated name is not known when this policy is written.');
   acknowledge(policy, 'IAMNoInlinePolicy', COMPLIANCE_PACKS,
-    'The copy role\'s only policy: push to this stack\'s platform repositories, read the registry credentials, write logs.');
+    'The copy role\'s main policy: push to this stack\'s platform repositories, read the registry credentials.');
   return role;
-}
-
-/** cdk-ecr-deployment's function is a stack-level singleton outside the platform: acknowledged there. */
-function acknowledgeCopyProvider(scope: Construct): void {
-  const stack = Stack.of(scope);
-  const provider: IConstruct | undefined = stack.node.children.find(c => c.node.id.startsWith('Custom::CDKECRDeployment'));
-  if (!provider) {
-    return;
-  }
-  const reason = 'cdk-ecr-deployment\'s function copies public images into ECR during deployment only; it needs the internet, so it runs outside the isolated VPC, and handles no application data.';
-  acknowledgeDeploymentFunction(provider, reason);
-  // Its log group is created by aws-cdk-lib for the singleton, with no key or retention to set.
-  acknowledge(provider, 'CloudWatchLogGroupEncrypted', COMPLIANCE_PACKS, reason);
-  acknowledgeControl(provider, 'cloudwatch_log_group_encrypted_check', reason);
-  acknowledgeControl(provider, 'cloudwatch_log_group_retention_period_check', reason);
 }

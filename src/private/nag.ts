@@ -1,4 +1,4 @@
-import { Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aspects, Stack, Token, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** cdk-nag pack prefixes, as they appear in rule ids. */
@@ -39,6 +39,45 @@ export function acknowledge(construct: IConstruct, rule: string, packs: readonly
 export function acknowledgeControl(construct: IConstruct, rule: string, reason: string): void {
   rejectToken(rule);
   Validations.of(construct).acknowledge({ id: `cdk-validator-cfnguard::${rule}`, reason });
+}
+
+/**
+ * Acknowledges the AWS Control Tower control `rule` on `follower` exactly when it is acknowledged
+ * on `leader`, as the app stands at synthesis: for a log group kept as long as another (the
+ * gateway's execution logs and its access logs), so that one decision about the retention holds
+ * for both. The leader may be acknowledged after this call (a platform acknowledges its
+ * development retention once the construct exists).
+ *
+ * @param follower the resource that shares the leader's setting
+ * @param leader the resource whose setting it shares
+ * @param rule the cfn-guard rule name, e.g. 'cloudwatch_log_group_retention_period_check'
+ */
+export function acknowledgeControlLike(follower: IConstruct, leader: IConstruct, rule: string): void {
+  rejectToken(rule);
+  const id = `cdk-validator-cfnguard::${rule}`;
+  let done = false;
+  Aspects.of(follower).add({
+    visit: (node: IConstruct) => {
+      if (node !== follower || done) {
+        return;
+      }
+      done = true;
+      const reason = acknowledgementReason(leader, id);
+      if (reason !== undefined) {
+        Validations.of(follower).acknowledge({ id, reason: `As for ${leader.node.path}: ${reason}` });
+      }
+    },
+  });
+}
+
+/** The reason `construct` itself was given for acknowledging `id`, if it was. */
+function acknowledgementReason(construct: IConstruct, id: string): string | undefined {
+  for (const entry of construct.node.metadata) {
+    if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && entry.data && id in entry.data) {
+      return String(entry.data[id]);
+    }
+  }
+  return undefined;
 }
 
 /**

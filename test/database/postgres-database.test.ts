@@ -1,8 +1,9 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { App, CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { PostgresDatabase, PostgresDatabaseProps, PrivateNetwork } from '../../src';
 import { expectNoNagFindings, newTestStack } from '../helpers/gates';
@@ -177,5 +178,102 @@ describe('PostgresDatabase options', () => {
     ['a port RDS rejects', { port: 80 }, /port 80 is outside what RDS accepts \(1150 to 65535\)/],
   ])('rejects %s', (_what, props, message) => {
     expect(() => database(props)).toThrow(message);
+  });
+});
+
+describe('PostgresDatabase: what AWS would create on its behalf is its own', () => {
+  /**
+   * EC2 gives a security group created without egress rules an allow-all rule, and separate
+   * AWS::EC2::SecurityGroupEgress resources do not take it away.
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html
+   */
+  const egressProblems = (template: Template): string[] => {
+    const groups = template.findResources('AWS::EC2::SecurityGroup');
+    const separate = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map(r => r.Properties);
+    const rules = [...Object.values(groups).flatMap(g => g.Properties.SecurityGroupEgress ?? []), ...separate];
+    return [
+      ...Object.entries(groups).filter(([, g]) => !(g.Properties.SecurityGroupEgress?.length > 0)).map(([groupId]) => `${groupId} has no egress rules of its own`),
+      ...rules.filter(r => r.CidrIp === '0.0.0.0/0' || r.CidrIpv6 === '::/0').map(r => `egress to anywhere: ${JSON.stringify(r)}`),
+    ];
+  };
+
+  test('the database security group has egress rules of its own and sends nothing', () => {
+    const { stack, db, template } = database();
+    expect(egressProblems(template)).toEqual([]);
+    const groupId = stack.getLogicalId(db.connections.securityGroups[0].node.defaultChild as ec2.CfnSecurityGroup);
+    expect(template.toJSON().Resources[groupId].Properties.SecurityGroupEgress).toEqual([
+      { CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 },
+    ]);
+  });
+
+  test('the rotation function may send HTTPS into the VPC (Secrets Manager endpoint) and reach the database, nothing else', () => {
+    const { stack, db, template } = database({ rotationInterval: Duration.days(30) });
+    expect(egressProblems(template)).toEqual([]);
+    const rotationGroup = stack.getLogicalId(db.rotationSecurityGroup!.node.defaultChild as ec2.CfnSecurityGroup);
+    const databaseGroup = stack.getLogicalId(db.connections.securityGroups[0].node.defaultChild as ec2.CfnSecurityGroup);
+    const vpcId = stack.getLogicalId(db.instance.vpc.node.defaultChild as CfnElement);
+    expect(template.toJSON().Resources[rotationGroup].Properties.SecurityGroupEgress).toEqual([{
+      CidrIp: { 'Fn::GetAtt': [vpcId, 'CidrBlock'] },
+      Description: expect.any(String),
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
+    }]);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      GroupId: { 'Fn::GetAtt': [rotationGroup, 'GroupId'] },
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [databaseGroup, 'GroupId'] },
+    });
+    template.hasResourceProperties('AWS::Serverless::Application', {
+      Parameters: Match.objectLike({ vpcSecurityGroupIds: { 'Fn::GetAtt': [rotationGroup, 'GroupId'] } }),
+    });
+    expectNoNagFindings(db);
+  });
+
+  /** https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html */
+  test('the rotation function logs to a log group of the database, created first, encrypted and kept like the exported logs', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const db = new PostgresDatabase(stack, 'Database', {
+      vpc: network.vpc,
+      rotationInterval: Duration.days(7),
+      logEncryptionKey: key,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+      logRemovalPolicy: RemovalPolicy.RETAIN,
+    });
+    const template = Template.fromStack(stack);
+    const [applicationId, application] = Object.entries(template.findResources('AWS::Serverless::Application'))[0];
+    const functionName = application.Properties.Parameters.functionName;
+    expect(typeof functionName).toBe('string');
+    const rotationLogs = stack.getLogicalId(db.rotationLogGroup!.node.defaultChild as CfnElement);
+    expect(template.toJSON().Resources[rotationLogs]).toEqual(expect.objectContaining({
+      Properties: expect.objectContaining({
+        LogGroupName: `/aws/lambda/${functionName}`,
+        RetentionInDays: 365,
+        KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as CfnElement), 'Arn'] },
+      }),
+      DeletionPolicy: 'Retain',
+    }));
+    expect(template.toJSON().Resources[applicationId].DependsOn).toEqual(expect.arrayContaining([rotationLogs]));
+    expectNoNagFindings(db);
+  });
+
+  test('no rotation, no rotation group or log group', () => {
+    const { db, template } = database();
+    expect(db.rotationSecurityGroup).toBeUndefined();
+    expect(db.rotationLogGroup).toBeUndefined();
+    template.resourceCountIs('AWS::Serverless::Application', 0);
+    const names = Object.values(template.findResources('AWS::Logs::LogGroup')).map(g => g.Properties.LogGroupName);
+    expect(names.filter(n => typeof n === 'string' && n.startsWith('/aws/lambda/'))).toEqual([]);
+  });
+
+  test('synthesizes with rotation in a stack without env (what cdk init generates)', () => {
+    const stack = new Stack(new App(), 'S');
+    const network = new PrivateNetwork(stack, 'Network');
+    const db = new PostgresDatabase(stack, 'Database', { vpc: network.vpc, rotationInterval: Duration.days(30) });
+    const template = Template.fromStack(stack);
+    expect(egressProblems(template)).toEqual([]);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/lambda/SDatabaseInstanceRotationSingleUser') });
+    expectNoNagFindings(db);
   });
 });

@@ -1,8 +1,11 @@
-import { Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { KafkaClientAuthentication, KafkaCluster, KafkaClusterProps, KafkaEnhancedMonitoring, PrivateNetwork } from '../../src';
 import { expectNoNagFindings, newTestStack } from '../helpers/gates';
 
@@ -152,5 +155,81 @@ describe('KafkaCluster options', () => {
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, subnetConfiguration: [{ name: 'I', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     expect(() => new KafkaCluster(stack, 'Kafka', { vpc, subnets: { subnets: [vpc.isolatedSubnets[0]] } }))
       .toThrow(/MSK needs client subnets in 2 or 3 distinct Availability Zones, but the selected subnets span 1/);
+  });
+});
+
+describe('KafkaCluster: what AWS would create on its behalf is its own', () => {
+  /**
+   * EC2 gives a security group created without egress rules an allow-all rule.
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html
+   */
+  test('the broker security group has egress rules of its own and sends nothing', () => {
+    const { stack, cluster } = kafka();
+    const groupId = stack.getLogicalId(cluster.connections.securityGroups[0].node.defaultChild as ec2.CfnSecurityGroup);
+    const template = Template.fromStack(stack);
+    expect(template.toJSON().Resources[groupId].Properties.SecurityGroupEgress).toEqual([
+      { CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 },
+    ]);
+    const separate = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map(r => JSON.stringify(r.Properties.GroupId));
+    expect(separate.filter(g => g.includes(groupId))).toEqual([]);
+  });
+
+  /**
+   * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html
+   * https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html
+   */
+  test('broker logs go to a log group under /aws/vendedlogs/, named per cluster', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const first = new KafkaCluster(stack, 'Kafka', { vpc: network.vpc });
+    const second = new KafkaCluster(stack, 'Other', { vpc: network.vpc });
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const [firstLogs, secondLogs] = [first, second].map(c => resources[stack.getLogicalId(c.logGroup.node.defaultChild as CfnElement)].Properties);
+    expect(firstLogs.LogGroupName).toMatch(/^\/aws\/vendedlogs\/msk\/Test-Kafka-[A-F0-9]{8}$/);
+    expect(secondLogs.LogGroupName).toMatch(/^\/aws\/vendedlogs\/msk\/Test-Other-[A-F0-9]{8}$/);
+    expect(firstLogs).toEqual(expect.objectContaining({ RetentionInDays: 30, KmsKeyId: expect.anything() }));
+  });
+
+  /** https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html */
+  test('the bootstrap-broker lookup logs to a log group of its own, encrypted with retention, once per stack', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const first = new KafkaCluster(stack, 'Kafka', { vpc: network.vpc, logEncryptionKey: key, logRetention: logs.RetentionDays.ONE_YEAR });
+    const second = new KafkaCluster(stack, 'Other', { vpc: network.vpc });
+    expect(first.lookupLogGroup).toBeDefined();
+    expect(second.lookupLogGroup).toBe(first.lookupLogGroup);
+    const template = Template.fromStack(stack);
+    const lookupLogs = stack.getLogicalId(first.lookupLogGroup!.node.defaultChild as CfnElement);
+    const functions = template.findResources('AWS::Lambda::Function', { Properties: { LoggingConfig: Match.anyValue() } });
+    expect(Object.values(functions).map(f => f.Properties.LoggingConfig)).toEqual([{ LogGroup: { Ref: lookupLogs } }]);
+    expect(template.toJSON().Resources[lookupLogs].Properties).toEqual(expect.objectContaining({
+      RetentionInDays: 365,
+      KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as CfnElement), 'Arn'] },
+    }));
+    // Never the broker log group: that one is MSK's.
+    expect(lookupLogs).not.toBe(stack.getLogicalId(first.logGroup.node.defaultChild as CfnElement));
+    expectNoNagFindings(stack);
+  });
+
+  test('a stack whose AwsCustomResource function came first keeps that function\'s logging', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    new cr.AwsCustomResource(stack, 'Earlier', {
+      onCreate: { service: 'STS', action: 'getCallerIdentity', physicalResourceId: cr.PhysicalResourceId.of('id') },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
+      installLatestAwsSdk: false,
+    });
+    const cluster = new KafkaCluster(stack, 'Kafka', { vpc: network.vpc });
+    expect(cluster.lookupLogGroup).toBeUndefined();
+    expect(stack.node.tryFindChild('CdkDataflowPlatformAwsCustomResourceLogs')).toBeUndefined();
+  });
+
+  test('synthesizes in a stack without env (what cdk init generates)', () => {
+    const stack = new Stack(new App(), 'S');
+    const network = new PrivateNetwork(stack, 'Network');
+    const cluster = new KafkaCluster(stack, 'Kafka', { vpc: network.vpc });
+    Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/vendedlogs/msk/S-Kafka-') });
+    expectNoNagFindings(cluster);
   });
 });

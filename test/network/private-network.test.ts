@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -203,5 +203,124 @@ describe('PrivateNetwork rejects bad input', () => {
     const stack = newTestStack();
     const vpc = new ec2.Vpc(stack, 'Own', { subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }] });
     expect(() => new PrivateNetwork(stack, 'Network', { vpc })).toThrow(/has no PRIVATE_ISOLATED or PRIVATE_WITH_EGRESS subnets/);
+  });
+});
+
+describe('PrivateNetwork: what AWS would create on its behalf is its own', () => {
+  /**
+   * EC2 gives a security group created without egress rules an allow-all rule, and separate
+   * AWS::EC2::SecurityGroupEgress resources do not take it away.
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html
+   */
+  test('the endpoint security group has egress rules of its own and sends nothing', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const template = Template.fromStack(stack);
+    const groups = template.findResources('AWS::EC2::SecurityGroup');
+    expect(Object.keys(groups)).toEqual([stack.getLogicalId(network.endpointSecurityGroup!.node.defaultChild as ec2.CfnSecurityGroup)]);
+    // CDK's rule that matches no traffic: the group exists to be reached, never to send.
+    expect(Object.values(groups)[0].Properties.SecurityGroupEgress).toEqual([
+      { CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 },
+    ]);
+    template.resourceCountIs('AWS::EC2::SecurityGroupEgress', 0);
+  });
+
+  /** https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-minimum-s3-perms */
+  test('the S3 gateway endpoint admits ECR image layers and buckets of the stack\'s own account, nothing else', () => {
+    const stack = newTestStack();
+    new PrivateNetwork(stack, 'Network');
+    const endpoint = Object.values(Template.fromStack(stack).findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }))[0];
+    const bucketArn = (suffix: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${suffix}`]] });
+    expect(endpoint.Properties.PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'EcrImageLayers',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 's3:GetObject',
+          Resource: bucketArn('prod-us-east-1-starport-layer-bucket/*'),
+        },
+        {
+          Sid: 'BucketsOfThisAccount',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 's3:*',
+          Resource: [bucketArn('*'), bucketArn('*/*')],
+          Condition: { StringEquals: { 'aws:ResourceAccount': '123456789012' } },
+        },
+      ],
+    });
+  });
+
+  test('a bucket of another account is not admitted: every statement but ECR\'s layers is bound to the stack\'s account', () => {
+    const stack = newTestStack();
+    new PrivateNetwork(stack, 'Network');
+    const endpoint = Object.values(Template.fromStack(stack).findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }))[0];
+    const statements: any[] = endpoint.Properties.PolicyDocument.Statement;
+    expect(statements.every(s => s.Effect === 'Allow')).toBe(true);
+    const unbound = statements.filter(s => s.Condition?.StringEquals?.['aws:ResourceAccount'] !== '123456789012');
+    expect(unbound).toEqual([expect.objectContaining({
+      Action: 's3:GetObject',
+      Resource: { 'Fn::Join': ['', expect.arrayContaining([':s3:::prod-us-east-1-starport-layer-bucket/*'])] },
+    })]);
+  });
+
+  test('in a stack without env, region and account come from the deployment', () => {
+    const stack = new Stack(new App(), 'S');
+    const network = new PrivateNetwork(stack, 'Network');
+    const template = Template.fromStack(stack);
+    const endpoint = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }))[0];
+    expect(endpoint.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::prod-', { Ref: 'AWS::Region' }, '-starport-layer-bucket/*']] },
+      }),
+      expect.objectContaining({ Condition: { StringEquals: { 'aws:ResourceAccount': { Ref: 'AWS::AccountId' } } } }),
+    ]);
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: { 'Fn::Join': ['', ['/aws/lambda/', { Ref: Match.stringLikeRegexp('^CustomVpcRestrictDefaultSGCustomResourceProviderHandler') }]] },
+    });
+    expectNoNagFindings(network);
+  });
+
+  /** https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html */
+  test('the default-security-group function logs to a log group of the network, encrypted and kept like the flow logs, once per stack', () => {
+    const stack = newTestStack();
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const first = new PrivateNetwork(stack, 'Network', {
+      flowLogRetention: logs.RetentionDays.TWO_YEARS,
+      logEncryptionKey: key,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+    const second = new PrivateNetwork(stack, 'Second', { cidr: '10.1.0.0/16' });
+    const template = Template.fromStack(stack);
+    const handlerLogs = template.findResources('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: { 'Fn::Join': ['', ['/aws/lambda/', { Ref: Match.stringLikeRegexp('^CustomVpcRestrictDefaultSGCustomResourceProviderHandler') }]] } },
+    });
+    expect(Object.keys(handlerLogs)).toHaveLength(1);
+    const [logGroupId, logGroup] = Object.entries(handlerLogs)[0];
+    expect(logGroup.Properties).toEqual(expect.objectContaining({
+      RetentionInDays: 731,
+      KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as CfnElement), 'Arn'] },
+    }));
+    expect(logGroup.DeletionPolicy).toBe('Delete');
+    // Each VPC's custom resource runs the function only once the log group exists.
+    const restrictions = template.findResources('Custom::VpcRestrictDefaultSG');
+    expect(Object.keys(restrictions)).toHaveLength(2);
+    for (const restriction of Object.values(restrictions)) {
+      expect(restriction.DependsOn).toEqual(expect.arrayContaining([logGroupId]));
+    }
+    expectNoNagFindings(first);
+    expectNoNagFindings(second);
+  });
+
+  test('every security group in a supplied VPC has egress rules of its own', () => {
+    const stack = newTestStack();
+    const vpc = new ec2.Vpc(stack, 'Own', { subnetConfiguration: [{ name: 'I', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const network = new PrivateNetwork(stack, 'Network', { vpc });
+    const groupId = stack.getLogicalId(network.endpointSecurityGroup!.node.defaultChild as ec2.CfnSecurityGroup);
+    const group = Template.fromStack(stack).toJSON().Resources[groupId];
+    expect(group.Properties.SecurityGroupEgress).toHaveLength(1);
+    expect(JSON.stringify(group.Properties.SecurityGroupEgress)).not.toContain('0.0.0.0/0');
   });
 });

@@ -339,7 +339,14 @@ describe('options', () => {
       springCloudDataFlow: {
         version: '2.11.4',
         dataflowServer: { cpu: 2048, memoryLimitMiB: 4096, heapMiB: 2560, desiredCount: 0, environment: { LOGGING_LEVEL_ROOT: 'WARN' } },
-        skipperServer: { cpu: 4096, memoryLimitMiB: 16384, streamAppHeapMiB: 1024, apiRoute: true, requestTimeout: Duration.minutes(20), healthCheckGracePeriod: Duration.minutes(5) },
+        skipperServer: {
+          cpu: 4096,
+          memoryLimitMiB: 16384,
+          streamAppHeapMiB: 1024,
+          apiRoute: true,
+          requestTimeout: Duration.minutes(20),
+          healthCheckGracePeriod: Duration.minutes(5),
+        },
       },
     });
     const template = Template.fromStack(stack);

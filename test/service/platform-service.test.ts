@@ -73,8 +73,11 @@ describe('singletons and services without a route', () => {
     const service = make();
     // (API Gateway cannot deploy an API without methods: another service has a route.)
     new PlatformService(stack, 'Routed', {
-      name: 'routed', image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Other', 'routed'), '1.0'),
-      port: 8080, cluster: service.service.cluster, gateway: stack.node.findChild('Gateway') as PrivateGateway,
+      name: 'routed',
+      image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Other', 'routed'), '1.0'),
+      port: 8080,
+      cluster: service.service.cluster,
+      gateway: stack.node.findChild('Gateway') as PrivateGateway,
     });
     const template = Template.fromStack(stack);
     expect(service.route).toBeUndefined();
@@ -90,15 +93,21 @@ describe('singletons and services without a route', () => {
     const { stack, make } = standalone({ apiRoute: false });
     const service = make();
     expect(() => new PlatformService(stack, 'Second', {
-      name: 'other', image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Other', 'other'), '1.0'),
-      port: 8443, cluster: service.service.cluster, gateway: (stack.node.findChild('Gateway') as PrivateGateway),
+      name: 'other',
+      image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Other', 'other'), '1.0'),
+      port: 8443,
+      cluster: service.service.cluster,
+      gateway: (stack.node.findChild('Gateway') as PrivateGateway),
     })).toThrow(/port 8443 already has a listener/);
   });
 
   test('autoScaling: false, stop-before-start deployments and Service Connect timeouts', () => {
     const { stack, make } = standalone({
-      autoScaling: false, minHealthyPercent: 0, maxHealthyPercent: 100,
-      serviceConnectIdleTimeout: Duration.minutes(15), serviceConnectPerRequestTimeout: Duration.minutes(10),
+      autoScaling: false,
+      minHealthyPercent: 0,
+      maxHealthyPercent: 100,
+      serviceConnectIdleTimeout: Duration.minutes(15),
+      serviceConnectPerRequestTimeout: Duration.minutes(10),
     });
     const service = make();
     const template = Template.fromStack(stack);
