@@ -1,4 +1,4 @@
-import { awscdk, javascript, JsonFile } from 'projen';
+import { awscdk, javascript, JsonFile, TaskShell } from 'projen';
 
 /** Versions the library is built and tested against; pinned so every clone resolves the same tree. */
 const CDK_VERSION = '2.276.0';
@@ -34,6 +34,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@cdklabs/cdk-validator-cfnguard@0.0.62',
     // Second source of CloudFormation property types and allowed values.
     '@aws-cdk/aws-service-spec@0.1.216',
+    // Deploy-time assertions of test/integ.verify.ts (IntegTest, awsApiCall, invokeFunction). No
+    // 2.276.0-alpha.0 is published; this newest release's peer, aws-cdk-lib ^2.245.0, admits CDK_VERSION.
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    // The CLI that deploys and destroys that app (task integ:verify); it must read the cloud assembly
+    // schema of CDK_VERSION (55). @aws-cdk/integ-runner@2.197.10, the newest release the registry
+    // offered, reads schema 53 at most and refuses the app (AssemblyVersionMismatch).
+    'aws-cdk@2.1148.1',
   ],
 
   // jsii targets: names a user of each language expects.
@@ -141,6 +148,19 @@ project.addTask('check', {
     { spawn: exampleSynth.name },
     { spawn: codegen.name },
   ],
+});
+
+// The proof that runs in an account (not a gate, not in check): deploy test/integ.verify.ts to the
+// account and region of the caller's credentials, let its integ-tests assertions run (a failed
+// assertion fails the deployment), then destroy both stacks whatever the outcome. The cloud
+// assembly goes to dist/ (ignored by git).
+const verifyCdk = "cdk --app 'ts-node --project test/tsconfig.json test/integ.verify.ts' --output dist/integ-verify";
+project.addTask('integ:verify', {
+  description: 'Deploy test/integ.verify.ts with its deploy-time assertions to your AWS account (credentials and a bootstrapped region needed), then destroy it',
+  // A POSIX shell (Linux, macOS, WSL): destroy runs after a failed deployment, and the task fails
+  // when either step does.
+  shell: TaskShell.sh(),
+  exec: `${verifyCdk} deploy --all --require-approval never; deployed=$?; ${verifyCdk} destroy --all --force; destroyed=$?; [ $deployed -eq 0 ] && [ $destroyed -eq 0 ]`,
 });
 
 // Benchmark (not a gate): synth time, resources and template size of the platform vs hand-wired CDK.

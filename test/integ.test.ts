@@ -9,12 +9,14 @@ import { serviceSpecProblems } from './helpers/service-spec';
 import { newStrictApp } from './helpers/strict';
 import { buildDefaultPlatformApp, buildPlatformApp, buildProductionPlatformApp } from './integ.platform';
 import { buildPrivateNetworkApp } from './integ.private-network';
+import { buildVerifyApp } from './integ.verify';
 
 const INTEG_APPS: Array<[string, (app: App) => Stack]> = [
   ['private-network', buildPrivateNetworkApp],
   ['platform', buildPlatformApp],
   ['production-platform', buildProductionPlatformApp],
   ['default-platform', buildDefaultPlatformApp],
+  ['verify', buildVerifyApp],
 ];
 
 describe.each(INTEG_APPS)('integ app %s', (_name, build) => {
