@@ -287,6 +287,8 @@ export class DataflowPlatform extends Construct {
   private readonly images: ImageResolver;
   /** Images made by `publicImage()` and what must exist before a task pulls them. */
   private readonly imageDependencies = new Map<ecs.ContainerImage, IDependable>();
+  /** Images made by `publicImage()` that hold one CPU architecture only (copies). */
+  private readonly imageArchitectures = new Map<ecs.ContainerImage, { name: string; cpuArchitecture: ecs.CpuArchitecture }>();
   /** Log groups created on demand whose development retention is acknowledged already. */
   private readonly acknowledgedLogGroups = new Set<logs.ILogGroup>();
 
@@ -423,12 +425,20 @@ export class DataflowPlatform extends Construct {
    * `imageSource` (copied into ECR, a pull-through cache, or your ECR mirror). Use it for any public
    * image: tasks in isolated subnets cannot reach public registries.
    *
+   * With `ImageSource.copyToEcr()` (the default) one CPU architecture is copied per call: pass the
+   * `cpuArchitecture` of the service that runs it (an ARM64 service given an X86_64 copy fails at
+   * synth). A pull-through cache or a mirror keeps the upstream image with all its architectures.
+   *
    * @param name the public image, e.g. 'nginx:1.27' or 'springcloud/spring-cloud-dataflow-server:2.11.5'
+   * @param cpuArchitecture the architecture of the tasks that run it
    */
-  public publicImage(name: string): ecs.ContainerImage {
-    const resolved = this.images.resolve(name);
+  public publicImage(name: string, cpuArchitecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64): ecs.ContainerImage {
+    const resolved = this.images.resolve(name, cpuArchitecture);
     if (resolved.dependable) {
       this.imageDependencies.set(resolved.image, resolved.dependable);
+    }
+    if (resolved.cpuArchitecture) {
+      this.imageArchitectures.set(resolved.image, { name, cpuArchitecture: resolved.cpuArchitecture });
     }
     const copyLogs = this.images.copyFunctionLogGroup;
     if (copyLogs && !this.acknowledgedLogGroups.has(copyLogs)) {
@@ -459,7 +469,7 @@ export class DataflowPlatform extends Construct {
    */
   public addService(name: string, options: PlatformServiceOptions): PlatformService {
     this.validateNewService(name, options);
-    this.validateImage(name, options.image);
+    this.validateImage(name, options.image, options.cpuArchitecture);
     const settings = this.dataSettings(name, options);
 
     const shard = this.shardForNextService();
@@ -551,10 +561,15 @@ export class DataflowPlatform extends Construct {
   }
 
   /**
-   * Refuses an image from a public registry when the tasks have no route to the internet: the
-   * service would hang in PENDING.
+   * Refuses an image from a public registry when the tasks have no route to the internet (the
+   * service would hang in PENDING), and a copied image of another CPU architecture than the tasks
+   * (they would fail with "exec format error").
    */
-  private validateImage(name: string, image: ecs.ContainerImage): void {
+  private validateImage(name: string, image: ecs.ContainerImage, cpuArchitecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64): void {
+    const copied = this.imageArchitectures.get(image);
+    if (copied && copied.cpuArchitecture._cpuArchitecture !== cpuArchitecture._cpuArchitecture) {
+      throw new Error(`DataflowPlatform: service "${name}" runs on ${cpuArchitecture._cpuArchitecture}, but its image "${copied.name}" was copied for ${copied.cpuArchitecture._cpuArchitecture} and would not run; use platform.publicImage('${copied.name}', ecs.CpuArchitecture.${cpuArchitecture._cpuArchitecture}), or set cpuArchitecture to ${copied.cpuArchitecture._cpuArchitecture}`);
+    }
     const publicName = publicRegistryImageName(image);
     if (!publicName || this.hasInternetRoute()) {
       return;

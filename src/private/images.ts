@@ -64,7 +64,15 @@ export function publicRegistryImageName(image: ecs.ContainerImage): string | und
 export interface ResolvedImage {
   readonly image: ecs.ContainerImage;
   readonly dependable?: IDependable;
+  /**
+   * The one CPU architecture the image holds, when it holds one only (a copy); undefined when the
+   * upstream manifest list is kept (pull-through cache, a mirror), which serves every architecture.
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
 }
+
+/** cdk-ecr-deployment's name for each task architecture it can copy (it copies one per copy). */
+const COPY_ARCHITECTURES: Readonly<Record<string, string>> = { X86_64: 'amd64', ARM64: 'arm64' };
 
 /** Properties of an ImageResolver. */
 export interface ImageResolverProps {
@@ -119,9 +127,13 @@ export class ImageResolver extends Construct {
     }
   }
 
-  /** An image tasks can pull for the public image `name` (e.g. 'springcloud/spring-cloud-skipper-server:2.11.5'). */
-  public resolve(name: string): ResolvedImage {
-    const existing = this.resolved.get(name);
+  /**
+   * An image tasks of `cpuArchitecture` can pull for the public image `name` (e.g.
+   * 'springcloud/spring-cloud-skipper-server:2.11.5').
+   */
+  public resolve(name: string, cpuArchitecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64): ResolvedImage {
+    const key = `${name} ${cpuArchitecture._cpuArchitecture}`;
+    const existing = this.resolved.get(key);
     if (existing) {
       return existing;
     }
@@ -139,10 +151,10 @@ export class ImageResolver extends Construct {
         result = { image: this.fromRepository(reference, joinPath(this.source.repositoryPrefix, reference.repository)) };
         break;
       default:
-        result = this.copy(name, reference);
+        result = this.copy(name, reference, cpuArchitecture);
         break;
     }
-    this.resolved.set(name, result);
+    this.resolved.set(key, result);
     return result;
   }
 
@@ -183,8 +195,36 @@ export class ImageResolver extends Construct {
     this.executionRole.addToPrincipalPolicy(this.pullThroughCacheStatement());
   }
 
-  private copy(name: string, reference: ImageReference): ResolvedImage {
+  private copy(name: string, reference: ImageReference, cpuArchitecture: ecs.CpuArchitecture): ResolvedImage {
+    const architecture = COPY_ARCHITECTURES[cpuArchitecture._cpuArchitecture];
+    if (!architecture) {
+      throw new Error(`ImageSource.copyToEcr copies ${Object.keys(COPY_ARCHITECTURES).join(' or ')} images, not ${cpuArchitecture._cpuArchitecture} ("${name}"); mirror the image into ECR (ImageSource.fromEcr) or use a pull-through cache`);
+    }
     const id = pascalCase(reference.repository.replace(/[^A-Za-z0-9]+/g, '-'));
+    const repository = this.copyRepository(id, reference);
+    // cdk-ecr-deployment copies one architecture per copy: X86_64 under the upstream tag, ARM64
+    // under '<tag>-arm64' in the same repository.
+    const isDefault = cpuArchitecture._cpuArchitecture === ecs.CpuArchitecture.X86_64._cpuArchitecture;
+    const tag = isDefault ? reference.tag : `${reference.tag}-${architecture}`;
+    const role = imageCopyRole(this);
+    const copy = new ECRDeployment(this, `Copy${id}${isDefault ? '' : pascalCase(architecture)}`, {
+      src: new DockerImageName(name, this.source.credentialsSecret?.secretArn),
+      dest: new DockerImageName(`${repository.repositoryUri}:${tag}`),
+      // Policies stay ours: least privilege on this platform's repositories only.
+      role: role.withoutPolicyUpdates(),
+      imageArch: [architecture],
+    });
+    // The copy runs once its log group exists and its role may write there.
+    copy.node.addDependency(...this.copyFunctionLogging(role));
+    return { image: ecs.ContainerImage.fromEcrRepository(repository, tag), dependable: copy, cpuArchitecture };
+  }
+
+  /** The platform-owned repository of one public image (all its architectures), created once. */
+  private copyRepository(id: string, reference: ImageReference): ecr.IRepository {
+    const existing = this.node.tryFindChild(`Repository${id}`) as ecr.Repository | undefined;
+    if (existing) {
+      return existing;
+    }
     const repository = new ecr.Repository(this, `Repository${id}`, {
       repositoryName: `${this.repositoryBase}/${reference.repository}`.toLowerCase(),
       imageScanOnPush: true,
@@ -207,16 +247,7 @@ export class ImageResolver extends Construct {
       resources: [repository.repositoryArn],
     }));
     this.source.credentialsSecret?.grantRead(role);
-    const copy = new ECRDeployment(this, `Copy${id}`, {
-      src: new DockerImageName(name, this.source.credentialsSecret?.secretArn),
-      dest: new DockerImageName(`${repository.repositoryUri}:${reference.tag}`),
-      // Policies stay ours: least privilege on this platform's repositories only.
-      role: role.withoutPolicyUpdates(),
-      imageArch: ['amd64'],
-    });
-    // The copy runs once its log group exists and its role may write there.
-    copy.node.addDependency(...this.copyFunctionLogging(role));
-    return { image: ecs.ContainerImage.fromEcrRepository(repository, reference.tag), dependable: copy };
+    return repository;
   }
 
   /** The log group of the stack's image-copy function, once an image has been copied. */

@@ -252,6 +252,35 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
 });
 
 describe('image sources', () => {
+  test('copyToEcr copies the architecture the tasks run: ARM64 under <tag>-arm64, beside the X86_64 copy', () => {
+    const { stack, platform: p } = platform({ springCloudDataFlow: { enabled: false } });
+    p.addService('web', { image: p.publicImage('nginx:1.27'), port: 8080 });
+    p.addService('graviton', { image: p.publicImage('nginx:1.27', ecs.CpuArchitecture.ARM64), port: 8081, cpuArchitecture: ecs.CpuArchitecture.ARM64 });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ECR::Repository', 1);
+    const copies = Object.values(template.findResources('Custom::CDKECRDeployment')).map(c => c.Properties);
+    expect(copies.map(c => [c.ImageArch, JSON.stringify(c.DestImage).endsWith(c.ImageArch === 'arm64' ? ':1.27-arm64"]]}' : ':1.27"]]}')]).sort())
+      .toEqual([['amd64', true], ['arm64', true]]);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [Match.objectLike({ Name: 'graviton', Image: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':1\\.27-arm64$')])] } })],
+    });
+    expectNoNagFindings(stack);
+  });
+
+  test('an ARM64 service given an X86_64 copy fails at synth, saying how to copy the right one', () => {
+    const { platform: p } = platform({ springCloudDataFlow: { enabled: false } });
+    expect(() => p.addService('graviton', { image: p.publicImage('nginx:1.27'), port: 8080, cpuArchitecture: ecs.CpuArchitecture.ARM64 }))
+      .toThrow(/service "graviton" runs on ARM64, but its image "nginx:1\.27" was copied for X86_64 and would not run; use platform\.publicImage\('nginx:1\.27', ecs\.CpuArchitecture\.ARM64\)/);
+  });
+
+  test('a pull-through cache keeps every architecture: no architecture check', () => {
+    const stack = newTestStack();
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Hub', 'ecr-pullthroughcache/docker-hub');
+    const p = new DataflowPlatform(stack, 'Dataflow', { imageSource: ImageSource.pullThroughCache(secret), springCloudDataFlow: { enabled: false } });
+    expect(() => p.addService('graviton', { image: p.publicImage('nginx:1.27'), port: 8080, cpuArchitecture: ecs.CpuArchitecture.ARM64 })).not.toThrow();
+  });
+
   test('fromEcr: the mirrored repositories, no copies', () => {
     const { stack } = platform({ imageSource: ImageSource.fromEcr('mirror') });
     const template = Template.fromStack(stack);
