@@ -54,7 +54,26 @@ export interface DataflowPlatformProps {
   readonly containerInsights?: boolean;
 
   /**
-   * An existing VPC to run in; its isolated subnets are used (see `PrivateNetwork`).
+   * The network to run in: a `PrivateNetwork` built beforehand, for example in a network stack
+   * shared by several platforms. Its VPC, subnets and endpoints are used as they are.
+   * Cannot be combined with `vpc`, `cidr`, `maxAzs`, `createEndpoints` or `s3GatewayEndpointId`.
+   *
+   * @default - a new `PrivateNetwork` of the platform's own (in `vpc` when given)
+   */
+  readonly network?: PrivateNetwork;
+
+  /**
+   * The id of the VPC's existing S3 gateway endpoint, for `createEndpoints: false`: the
+   * app-artifact bucket admits downloads through it.
+   *
+   * @default - none
+   */
+  readonly s3GatewayEndpointId?: string;
+
+  /**
+   * An existing VPC to run in; its isolated subnets are used (see `PrivateNetwork`). The
+   * endpoints its tasks need are added once per VPC: a second platform on it, or a
+   * `PrivateNetwork` built on it beforehand, shares them.
    *
    * @default - a new `PrivateNetwork`
    */
@@ -87,6 +106,15 @@ export interface DataflowPlatformProps {
    * @default ApiAuthorization.iam()
    */
   readonly apiAuthorization?: ApiAuthorization;
+
+  /**
+   * Whether the platform sets up API Gateway's account-level CloudWatch role (one per account and
+   * region, which execution logs need). The first platform of an app makes it, the others share
+   * it; turn it off when the account already has it from another app.
+   *
+   * @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
 
   /**
    * The API stage name, the first segment of every URL path.
@@ -300,6 +328,12 @@ export class DataflowPlatform extends Construct {
       throw new Error(`DataflowPlatform: environmentName "${this.environmentName}" must be 1 to 32 lowercase letters, digits or hyphens, starting with a letter; for example "dev" or "prod"`);
     }
     Tags.of(this).add('cdk-dataflow-platform:environment', this.environmentName);
+    if (props.network) {
+      const clash = (['vpc', 'cidr', 'maxAzs', 'createEndpoints', 's3GatewayEndpointId'] as const).filter(p => props[p] !== undefined);
+      if (clash.length > 0) {
+        throw new Error(`DataflowPlatform: network is given, so ${clash.join(', ')} cannot be set too (the network's VPC and endpoints are used as they are); set ${clash.length > 1 ? 'them' : 'it'} on the PrivateNetwork, or drop network`);
+      }
+    }
 
     this.logRetention = props.logRetention ?? (this.production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
     this.retentionIsDevelopmentDefault = props.logRetention === undefined && !this.production;
@@ -307,11 +341,12 @@ export class DataflowPlatform extends Construct {
     this.logEncryptionKey = props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', this.logRemovalPolicy);
 
     // --- Network --------------------------------------------------------------------------------
-    this.network = new PrivateNetwork(this, 'Network', {
+    this.network = props.network ?? new PrivateNetwork(this, 'Network', {
       vpc: props.vpc,
       cidr: props.cidr,
       maxAzs: props.vpc ? undefined : (props.maxAzs ?? (this.production ? 3 : 2)),
       createEndpoints: props.createEndpoints,
+      s3GatewayEndpointId: props.s3GatewayEndpointId,
       flowLogRetention: props.vpc ? undefined : this.logRetention,
       logEncryptionKey: props.vpc ? undefined : this.logEncryptionKey,
       logRemovalPolicy: props.vpc ? undefined : this.logRemovalPolicy,
@@ -320,9 +355,7 @@ export class DataflowPlatform extends Construct {
     if (this.network.flowLogGroup) {
       this.acknowledgeDevelopmentRetention(this.network.flowLogGroup);
     }
-    if (this.network.endpointSecurityGroup) {
-      this.addEcsEndpoints();
-    }
+    this.addEcsEndpoints();
 
     // --- Cluster with a Service Connect namespace (HTTP: no Route 53 zone) --------------------
     const containerInsights = props.containerInsights ?? this.production;
@@ -377,6 +410,7 @@ export class DataflowPlatform extends Construct {
       logEncryptionKey: this.logEncryptionKey,
       logRemovalPolicy: this.logRemovalPolicy,
       deletionProtection: this.production,
+      cloudWatchRole: props.apiGatewayCloudWatchRole,
     });
     this.acknowledgeDevelopmentRetention(this.gateway.accessLogGroup);
 
@@ -504,8 +538,8 @@ export class DataflowPlatform extends Construct {
         this.kafka.grantReadWrite(service.taskRole);
       }
     }
-    if (options.enableExecuteCommand && this.network.endpointSecurityGroup) {
-      this.network.addInterfaceEndpoint('SsmMessages', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
+    if (options.enableExecuteCommand) {
+      this.network.requireEndpoint('SsmMessages', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
     }
 
     // Wire the declared calls in both directions, whichever service came first.
@@ -734,15 +768,16 @@ export class DataflowPlatform extends Construct {
     if (need === EndpointNeed.NEVER) {
       return;
     }
-    const condition = need === EndpointNeed.BY_REGION ? newRegionCondition(this, 'InRegionNeedingEcsEndpoints') : undefined;
     for (const [id, service] of [
       ['Ecs', ec2.InterfaceVpcEndpointAwsService.ECS],
       ['EcsAgent', ec2.InterfaceVpcEndpointAwsService.ECS_AGENT],
       ['EcsTelemetry', ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY],
     ] as const) {
-      const endpoint = this.network.addInterfaceEndpoint(id, service);
-      if (condition) {
-        (endpoint.node.defaultChild as CfnResource).cfnOptions.condition = condition;
+      const endpoint = this.network.requireEndpoint(id, service);
+      const resource = endpoint?.node.defaultChild as CfnResource | undefined;
+      if (resource && need === EndpointNeed.BY_REGION && !resource.cfnOptions.condition) {
+        // In the endpoint's own stack: a shared endpoint may live in a network stack.
+        resource.cfnOptions.condition = newRegionCondition(resource, 'InRegionNeedingEcsEndpoints');
       }
     }
   }

@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
 import { createLogEncryptionKey } from '../private/kms';
 import { acknowledge, acknowledgeControl, acknowledgeControlLike, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from '../private/nag';
@@ -97,6 +97,17 @@ export interface PrivateGatewayProps {
    * @default false
    */
   readonly deletionProtection?: boolean;
+
+  /**
+   * Whether to set up API Gateway's account-level CloudWatch role (`AWS::ApiGateway::Account`),
+   * which execution logging needs. It is one setting per account and region: the first gateway of
+   * an app (per account and region) creates it and every other gateway of the app waits for that
+   * one. Turn it off when the account already has it (another app or stack sets it), or the two
+   * would overwrite each other; the stage's execution logs then need the existing role.
+   *
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
 }
 
 /**
@@ -261,12 +272,15 @@ export class PrivateGateway extends Construct {
       removalPolicy,
     };
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', logSettings);
+    const existingAccount = apiGatewayAccountOf(this);
+    const createsAccount = (props.cloudWatchRole ?? true) && !existingAccount;
     this.api = new apigateway.RestApi(this, 'Api', {
       restApiName: props.apiName ?? this.node.path.replace(/\//g, '-'),
       description: `Routes to the services of ${this.node.path}`,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // One AWS::ApiGateway::Account per account and region: only the app's first gateway makes it.
+      cloudWatchRole: createsAccount,
+      cloudWatchRoleRemovalPolicy: createsAccount ? RemovalPolicy.RETAIN : undefined,
       deployOptions: {
         stageName,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
@@ -292,6 +306,13 @@ export class PrivateGateway extends Construct {
     // RestApi adds a stack output with the URL; the platform adds no output a user did not ask for.
     this.api.node.tryRemoveChild('Endpoint');
     this.stage = this.api.deploymentStage;
+    const account = this.api.node.tryFindChild('Account') as apigateway.CfnAccount | undefined;
+    if (account) {
+      registerApiGatewayAccount(this, account);
+    } else if ((props.cloudWatchRole ?? true) && existingAccount) {
+      // The stage logs through the role another gateway of this app sets up: deploy after it.
+      this.stage.node.addDependency(existingAccount);
+    }
     this.stageName = stageName;
     // Execution logging (level INFO) writes to API-Gateway-Execution-Logs_{rest-api-id}/{stage_name},
     // which API Gateway creates, unencrypted and kept forever, unless it exists: create it before the stage.
@@ -324,6 +345,8 @@ export class PrivateGateway extends Construct {
         });
         this.apiKey = this.api.addApiKey('ApiKey', { description: `Key for ${this.node.path}` });
         this.usagePlan.addApiKey(this.apiKey);
+        Annotations.of(this).addWarningV2('cdk-dataflow-platform:apiKeyOnly',
+          `${this.node.path}: every route accepts anyone who holds the API key (ApiAuthorization.apiKey()); an API key identifies a caller for usage plans, it does not authenticate one. cdk-nag reports AwsSolutions-APIG4 and AwsSolutions-COG4 on every method: acknowledge them on the methods if the key is all you need, or use ApiAuthorization.iam() or .cognito()`);
         break;
       }
       case ApiAuthorizationType.NONE:
@@ -555,4 +578,23 @@ export class PrivateGateway extends Construct {
         'The AWS managed policy API Gateway documents for its account-level execution logging role.');
     }
   }
+}
+
+/** AWS::ApiGateway::Account resources of an app, by account and region ('?' where unknown at synth). */
+const apiGatewayAccounts = new WeakMap<IConstruct, Map<string, apigateway.CfnAccount>>();
+
+function accountKey(scope: IConstruct): string {
+  const stack = Stack.of(scope);
+  return [stack.account, stack.region].map(v => Token.isUnresolved(v) ? '?' : v).join('/');
+}
+
+/** The app's API Gateway account setting for this construct's account and region, if made already. */
+function apiGatewayAccountOf(scope: IConstruct): apigateway.CfnAccount | undefined {
+  return apiGatewayAccounts.get(scope.node.root)?.get(accountKey(scope));
+}
+
+function registerApiGatewayAccount(scope: IConstruct, account: apigateway.CfnAccount): void {
+  const byEnv = apiGatewayAccounts.get(scope.node.root) ?? new Map<string, apigateway.CfnAccount>();
+  byEnv.set(accountKey(scope), account);
+  apiGatewayAccounts.set(scope.node.root, byEnv);
 }

@@ -1,10 +1,11 @@
-import { Aws, CfnResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_VPC_CIDR, validateNetworkProps } from '../private/cidr';
+import { findEndpointSet, registerEndpointSet, VpcEndpointSet } from '../private/endpoints';
 import { createLogEncryptionKey, functionLogGroup, LogGroupSettings } from '../private/kms';
 import { acknowledge, acknowledgeControl, acknowledgeControlLike, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
 
@@ -61,12 +62,22 @@ export interface PrivateNetworkProps {
    * Whether to add the interface and gateway endpoints that Fargate tasks need
    * (ECR api and dkr, CloudWatch Logs, Secrets Manager, S3).
    *
-   * Turn this off for a supplied VPC that already has these endpoints with private DNS:
-   * two endpoints with private DNS for one service cannot coexist in a VPC.
+   * Endpoints belong to the VPC: a second `PrivateNetwork` (or platform) on the same VPC in this
+   * app reuses the ones the first created. Turn this off for a VPC that already has these endpoints
+   * with private DNS from outside this app: two endpoints with private DNS for one service cannot
+   * coexist in a VPC. The network then warns at synth which endpoints its tasks assume.
    *
    * @default true
    */
   readonly createEndpoints?: boolean;
+
+  /**
+   * The id of the VPC's existing S3 gateway endpoint (`vpce-...`), for a network with
+   * `createEndpoints: false`: the app-artifact bucket admits downloads through it.
+   *
+   * @default - none: features that need the endpoint's id (the app-artifact bucket) are unavailable
+   */
+  readonly s3GatewayEndpointId?: string;
 
   /**
    * How long VPC flow logs are kept (new VPC only), and the logs of the function that strips the
@@ -130,8 +141,11 @@ export class PrivateNetwork extends Construct {
    */
   public readonly endpointSecurityGroup?: ec2.ISecurityGroup;
 
-  /** The S3 gateway endpoint (ECR image layers). Undefined when `createEndpoints` is false. */
-  public readonly s3Endpoint?: ec2.GatewayVpcEndpoint;
+  /**
+   * The S3 gateway endpoint (ECR image layers, the platform's buckets): the VPC's shared one, or
+   * `s3GatewayEndpointId`'s. Undefined when `createEndpoints` is false and no id is given.
+   */
+  public readonly s3Endpoint?: ec2.IGatewayVpcEndpoint;
 
   /** The flow log of a new VPC. Undefined for a supplied VPC. */
   public readonly flowLog?: ec2.FlowLog;
@@ -140,10 +154,18 @@ export class PrivateNetwork extends Construct {
   public readonly flowLogGroup?: logs.ILogGroup;
 
   private readonly _interfaceEndpoints = new Map<string, ec2.InterfaceVpcEndpoint>();
+  /** The VPC's shared endpoints; undefined when this network creates none. */
+  private readonly endpoints?: VpcEndpointSet;
+  private readonly s3GatewayEndpointId?: string;
+
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps = {}) {
     super(scope, id);
     validateNetworkProps('PrivateNetwork', props);
+    if (props.s3GatewayEndpointId !== undefined && (props.createEndpoints ?? true)) {
+      throw new Error(`PrivateNetwork: s3GatewayEndpointId "${props.s3GatewayEndpointId}" names an existing endpoint, but createEndpoints is not false, so the network creates its own; set createEndpoints: false to use yours`);
+    }
+    this.s3GatewayEndpointId = props.s3GatewayEndpointId;
 
     if (props.vpc) {
       this.vpc = props.vpc;
@@ -161,6 +183,12 @@ export class PrivateNetwork extends Construct {
         restrictDefaultSecurityGroup: true,
       });
       this.vpc = vpc;
+      const stack = Stack.of(this);
+      if ((props.maxAzs ?? 2) > 2 && (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region))) {
+        // CDK cannot look up the AZs of an unknown account and region, and uses 2.
+        Annotations.of(this).addWarningV2('cdk-dataflow-platform:maxAzsWithoutEnv',
+          `${this.node.path}: maxAzs is ${props.maxAzs}, but the stack has no concrete account and region, so the VPC gets ${vpc.availabilityZones.length} AZs; give the stack an env ({ account, region }) for ${props.maxAzs}`);
+      }
 
       const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
       const logSettings: LogGroupSettings = {
@@ -185,14 +213,27 @@ export class PrivateNetwork extends Construct {
 
     this.subnets = props.subnets ?? defaultSubnets(this.vpc);
 
-    if (props.createEndpoints ?? true) {
+    if (!(props.createEndpoints ?? true)) {
+      if (props.s3GatewayEndpointId !== undefined) {
+        this.s3Endpoint = ec2.GatewayVpcEndpoint.fromGatewayVpcEndpointId(this, 'S3', props.s3GatewayEndpointId);
+      }
+      this.warnAssumedEndpoints();
+      return;
+    }
+    const shared = findEndpointSet(this.vpc);
+    if (shared) {
+      // Another PrivateNetwork (or platform) on this VPC made the endpoints: use them.
+      this.endpointSecurityGroup = shared.securityGroup;
+      this.s3Endpoint = shared.s3;
+      this.endpoints = shared;
+    } else {
       const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
         vpc: this.vpc,
         description: 'VPC interface endpoints: HTTPS from inside the VPC only',
         allowAllOutbound: false,
       });
       // A new VPC's range is known at synth: a literal rule is one a reviewer (and cdk-nag) can read.
-      const vpcRange = props.vpc ? this.vpc.vpcCidrBlock : (props.cidr ?? DEFAULT_VPC_CIDR);
+      const vpcRange = props.vpc ? suppliedVpcRange(this.vpc) : (props.cidr ?? DEFAULT_VPC_CIDR);
       endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(vpcRange), ec2.Port.tcp(443), 'HTTPS from inside the VPC');
       if (Token.isUnresolved(vpcRange)) {
         acknowledge(endpointSecurityGroup, 'EC23', [NAG_PACKS.awsSolutions],
@@ -204,16 +245,25 @@ export class PrivateNetwork extends Construct {
       }
       this.endpointSecurityGroup = endpointSecurityGroup;
 
-      this.s3Endpoint = this.vpc.addGatewayEndpoint('S3', {
-        service: ec2.GatewayVpcEndpointAwsService.S3,
-        subnets: [this.subnets],
-      });
+      const s3Options = { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [this.subnets] };
+      // A supplied VPC may live in another stack: the endpoint goes in this construct's stack,
+      // never into the template of the stack that defines the VPC.
+      const s3Endpoint = props.vpc
+        ? new ec2.GatewayVpcEndpoint(this, 'S3', { vpc: this.vpc, ...s3Options })
+        : this.vpc.addGatewayEndpoint('S3', s3Options);
       for (const statement of s3EndpointStatements(Stack.of(this))) {
-        this.s3Endpoint.addToPolicy(statement);
+        s3Endpoint.addToPolicy(statement);
       }
-      for (const [endpointId, service] of REQUIRED_INTERFACE_ENDPOINTS) {
-        this.addInterfaceEndpoint(endpointId, service);
+      this.s3Endpoint = s3Endpoint;
+      this.endpoints = { securityGroup: endpointSecurityGroup, s3: s3Endpoint, interfaces: new Map() };
+      registerEndpointSet(this.vpc, this.endpoints);
+      if (props.vpc && !(props.vpc instanceof ec2.Vpc)) {
+        Annotations.of(this).addWarningV2('cdk-dataflow-platform:endpointsInImportedVpc',
+          `${this.node.path} adds interface endpoints with private DNS (${REQUIRED_INTERFACE_ENDPOINTS.map(([, s]) => shortName(s)).join(', ')}) and an S3 gateway endpoint to the imported VPC. If the VPC already has endpoints for these services, the deployment fails on a conflicting private DNS name: set createEndpoints: false (and s3GatewayEndpointId) to use them instead.`);
       }
+    }
+    for (const [endpointId, service] of REQUIRED_INTERFACE_ENDPOINTS) {
+      this.addInterfaceEndpoint(endpointId, service);
     }
   }
 
@@ -238,19 +288,48 @@ export class PrivateNetwork extends Construct {
     if (existing) {
       return existing;
     }
-    if (!this.endpointSecurityGroup) {
-      throw new Error(`PrivateNetwork: cannot add the interface endpoint "${id}" because createEndpoints is false; add it to your VPC yourself, or leave createEndpoints unset`);
+    if (!this.endpoints) {
+      throw new Error(`PrivateNetwork: cannot add the interface endpoint "${id}" because createEndpoints is false; add it to your VPC yourself (see requireEndpoint), or leave createEndpoints unset`);
     }
-    const endpoint = new ec2.InterfaceVpcEndpoint(this, id, {
+    // One endpoint per service per VPC, whichever network asked first.
+    const endpoint = this.endpoints.interfaces.get(service.name) ?? new ec2.InterfaceVpcEndpoint(this, id, {
       vpc: this.vpc,
       service,
       subnets: this.subnets,
       privateDnsEnabled: true,
-      securityGroups: [this.endpointSecurityGroup],
+      securityGroups: [this.endpoints.securityGroup],
       open: false,
     });
+    this.endpoints.interfaces.set(service.name, endpoint);
     this._interfaceEndpoints.set(id, endpoint);
     return endpoint;
+  }
+
+  /**
+   * Makes sure the VPC has an interface endpoint for `service`: adds it (or finds the VPC's shared
+   * one) when the network creates endpoints, else warns at synth that the tasks assume it exists.
+   * Returns the endpoint when the network manages it.
+   *
+   * @param id construct id of the endpoint, e.g. 'SsmMessages'
+   * @param service the AWS service to reach
+   */
+  public requireEndpoint(id: string, service: ec2.IInterfaceVpcEndpointService): ec2.InterfaceVpcEndpoint | undefined {
+    if (this.endpoints) {
+      return this.addInterfaceEndpoint(id, service);
+    }
+    const name = shortName(service);
+    Annotations.of(this).addWarningV2(`cdk-dataflow-platform:endpointAssumed:${name}`,
+      `${this.node.path}: createEndpoints is false, so the tasks assume the VPC already has an interface endpoint with private DNS for ${name} (construct id "${id}" where this network would have added it).`);
+    return undefined;
+  }
+
+  /** Says at synth which endpoints the tasks assume when the network creates none. */
+  private warnAssumedEndpoints(): void {
+    const s3 = this.s3GatewayEndpointId
+      ? `the S3 gateway endpoint ${this.s3GatewayEndpointId}`
+      : 'an S3 gateway endpoint (give its id as s3GatewayEndpointId where a bucket policy needs it)';
+    Annotations.of(this).addWarningV2('cdk-dataflow-platform:endpointsAssumed',
+      `${this.node.path}: createEndpoints is false, so the tasks assume the VPC already has interface endpoints with private DNS for ${REQUIRED_INTERFACE_ENDPOINTS.map(([, s]) => shortName(s)).join(', ')} in their subnets, reachable on 443, and ${s3} admitting ECR's image layer bucket; without them tasks cannot pull images, write logs or read secrets, and stay PENDING.`);
   }
 
   /**
@@ -259,6 +338,20 @@ export class PrivateNetwork extends Construct {
   public findInterfaceEndpoint(id: string): ec2.InterfaceVpcEndpoint | undefined {
     return this._interfaceEndpoints.get(id);
   }
+}
+
+/** The range the endpoint security group admits HTTPS from: the supplied VPC's own. */
+function suppliedVpcRange(vpc: ec2.IVpc): string {
+  try {
+    return vpc.vpcCidrBlock;
+  } catch {
+    throw new Error(`PrivateNetwork: the supplied VPC ${Token.isUnresolved(vpc.vpcId) ? '' : `"${vpc.vpcId}" `}has no vpcCidrBlock, which the endpoints' security group admits HTTPS from; give vpcCidrBlock to Vpc.fromVpcAttributes, or set createEndpoints: false if the VPC has its endpoints`);
+  }
+}
+
+/** 'ecr.api' for 'com.amazonaws.<region>.ecr.api'. */
+function shortName(service: ec2.IInterfaceVpcEndpointService): string {
+  return service instanceof ec2.InterfaceVpcEndpointAwsService ? service.shortName : service.name;
 }
 
 function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {

@@ -289,7 +289,7 @@ export class SpringCloudDataFlow extends Construct {
     if (props.appArtifacts ?? true) {
       const endpoint = platform.network.s3Endpoint;
       if (!endpoint) {
-        throw new Error('SpringCloudDataFlow: the app-artifact bucket is reachable only through the VPC\'s S3 gateway endpoint, but the network creates no endpoints (createEndpoints: false); set appArtifacts: false, or let the platform create the endpoints');
+        throw new Error('SpringCloudDataFlow: the app-artifact bucket is reachable only through the VPC\'s S3 gateway endpoint, but the network creates no endpoints (createEndpoints: false) and knows no existing one; give its id as s3GatewayEndpointId, set appArtifacts: false, or let the platform create the endpoints');
       }
       this.appArtifacts = new AppArtifactBucket(this, 'AppArtifacts', {
         endpoint,
