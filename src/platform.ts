@@ -529,6 +529,14 @@ export class DataflowPlatform extends Construct {
       // The image is copied into ECR at deploy time: the service starts after the copy.
       service.service.node.addDependency(copy);
     }
+    // Tasks in isolated subnets pull, log and read secrets only through the endpoints: the service
+    // starts after them, or its first tasks fail and the circuit breaker rolls the stack back.
+    // (Not on a conditional endpoint: CloudFormation refuses DependsOn a resource that may not exist.)
+    service.service.node.addDependency(...this.network.interfaceEndpoints
+      .filter(e => !(e.node.defaultChild as CfnResource).cfnOptions.condition));
+    if (this.network.s3Endpoint instanceof ec2.GatewayVpcEndpoint) {
+      service.service.node.addDependency(this.network.s3Endpoint);
+    }
     if (options.useDatabase && this.database) {
       service.allowTo(this.database.connections, this.database.port, 'DatabaseAccess', `PostgreSQL from service ${name}`);
     }
@@ -626,6 +634,10 @@ export class DataflowPlatform extends Construct {
   private addKafkaConsole(options: KafkaConsoleOptions): PlatformService {
     if (!this.kafka) {
       throw new Error('DataflowPlatform: kafkaConsole needs the platform\'s Kafka cluster, but kafka.enabled is false; enable Kafka or the console, not one without the other');
+    }
+    if (this.kafka.clientAuthentication !== KafkaClientAuthentication.TLS) {
+      // The console is wired to the TLS listener (9094), which an IAM-only cluster does not open.
+      throw new Error(`DataflowPlatform: kafkaConsole connects over TLS without client authentication, but the Kafka cluster uses ${this.kafka.clientAuthentication} authentication; use kafka.clientAuthentication TLS, or run a console of your own configured for IAM (SASL/OAUTHBEARER) with addService`);
     }
     const port = options.port ?? KAFKA_CONSOLE.port;
     const consoleService = this.addService(KAFKA_CONSOLE.name, {

@@ -2,18 +2,24 @@ import { CfnCondition, Fn, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 /**
- * Regions launched from 2023-12-23 on, where Fargate tasks in a VPC without internet access need
- * the `ecs`, `ecs-agent` and `ecs-telemetry` endpoints (else traffic goes to the public endpoints).
- * The page names Canada West (Calgary) as its example; the others are the regions AWS opened since.
+ * Regions launched before 2023-12-23. Fargate tasks there "don't require the interface VPC
+ * endpoints for Amazon ECS"; every region launched from 2023-12-23 on (the page's example is
+ * Canada West, ca-west-1) needs the `ecs`, `ecs-agent` and `ecs-telemetry` endpoints, or the traffic
+ * goes to the public endpoints, which an isolated VPC cannot reach. The older set is closed, so a
+ * region missing from it (a new one) gets the endpoints: the safe side.
  * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html
  */
-export const REGIONS_NEEDING_ECS_ENDPOINTS: readonly string[] = [
-  'ca-west-1',
-  'ap-southeast-5',
-  'ap-southeast-6',
-  'ap-southeast-7',
-  'ap-east-2',
-  'mx-central-1',
+export const REGIONS_BEFORE_2023_12_23: readonly string[] = [
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
+  'af-south-1',
+  'ap-east-1', 'ap-south-1', 'ap-south-2', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4',
+  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3',
+  'ca-central-1',
+  'eu-central-1', 'eu-central-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1', 'eu-south-2', 'eu-north-1',
+  'il-central-1', 'me-south-1', 'me-central-1',
+  'sa-east-1',
+  'cn-north-1', 'cn-northwest-1',
+  'us-gov-east-1', 'us-gov-west-1',
 ];
 
 /** Whether a stack needs the ECS endpoints. */
@@ -31,12 +37,12 @@ export function regionalEcsEndpointsNeed(region: string): EndpointNeed {
   if (Token.isUnresolved(region)) {
     return EndpointNeed.BY_REGION;
   }
-  return REGIONS_NEEDING_ECS_ENDPOINTS.includes(region) ? EndpointNeed.ALWAYS : EndpointNeed.NEVER;
+  return REGIONS_BEFORE_2023_12_23.includes(region) ? EndpointNeed.NEVER : EndpointNeed.ALWAYS;
 }
 
 /**
- * A condition, true when the stack deploys to one of `REGIONS_NEEDING_ECS_ENDPOINTS`; created once
- * per stack under `id`.
+ * A condition, true when the stack deploys to a region not in `REGIONS_BEFORE_2023_12_23`;
+ * created once per stack under `id`.
  */
 export function newRegionCondition(scope: Construct, id: string): CfnCondition {
   const stack = Stack.of(scope);
@@ -44,8 +50,12 @@ export function newRegionCondition(scope: Construct, id: string): CfnCondition {
   if (existing) {
     return existing as CfnCondition;
   }
-  return new CfnCondition(stack, id, {
-    // Fn::Or takes 2 to 10 conditions.
-    expression: Fn.conditionOr(...REGIONS_NEEDING_ECS_ENDPOINTS.map(r => Fn.conditionEquals(stack.region, r))),
-  });
+  // Fn::Or takes 2 to 10 conditions: an Or of Ors, groups of at most 10.
+  const equals = REGIONS_BEFORE_2023_12_23.map(r => Fn.conditionEquals(stack.region, r));
+  const groups = [];
+  for (let i = 0; i < equals.length; i += 10) {
+    const group = equals.slice(i, i + 10);
+    groups.push(group.length === 1 ? group[0] : Fn.conditionOr(...group));
+  }
+  return new CfnCondition(stack, id, { expression: Fn.conditionNot(Fn.conditionOr(...groups)) });
 }

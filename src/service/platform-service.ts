@@ -135,9 +135,14 @@ export interface PlatformServiceOptions {
 
   /**
    * How long the Service Connect proxy waits for this service to answer one request. Applies to
-   * every caller of this service; set it above the slowest request the service serves.
+   * every caller of this service; set it above the slowest request the service serves. On Fargate
+   * the proxy listens on the container port ("In awsvpc mode and Fargate, the default value is the
+   * container port number"), so requests from the load balancer may pass through it too.
    *
-   * @default - Service Connect's default (the proxy's 15 seconds for HTTP)
+   * @default - 30 seconds with an API route (above API Gateway's 29-second integration timeout,
+   * so the proxy never ends a request the API still waits for); else Service Connect's default
+   * (the proxy's 15 seconds for HTTP)
+   * @see https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html
    */
   readonly serviceConnectPerRequestTimeout?: Duration;
 
@@ -439,7 +444,7 @@ export class PlatformService extends Construct implements ec2.IConnectable {
           dnsName: props.name,
           port: props.port,
           idleTimeout: props.serviceConnectIdleTimeout,
-          perRequestTimeout: props.serviceConnectPerRequestTimeout,
+          perRequestTimeout: props.serviceConnectPerRequestTimeout ?? (this.apiPath !== undefined ? API_REQUEST_TIMEOUT : undefined),
         }],
         logDriver: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'service-connect' }),
       },
@@ -569,6 +574,13 @@ function validateServiceProps(props: PlatformServiceProps): void {
     throw new Error(`PlatformService: service "${name}" has healthCheckPath "${props.healthCheckPath}"; it must start with "/"`);
   }
 }
+
+/**
+ * The longest a request through the API can take: API Gateway's integration timeout is at most
+ * 29 seconds for REST APIs (the gateway sets 29), so the proxy in front of the container allows 30.
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+ */
+const API_REQUEST_TIMEOUT = Duration.seconds(30);
 
 /** Without autoscaling, the task count is `desiredCount`; with it, this is the default ceiling. */
 function defaultMaxCapacity(desiredCount: number, minCapacity: number): number {

@@ -454,6 +454,8 @@ describe('options', () => {
       /dataflowServer\.desiredCount 2: the server is a singleton \(skipper runs stream apps inside its own task, the dataflow server launches tasks inside its own\)/],
     ['a second skipper, in production too', { production: true, springCloudDataFlow: { skipperServer: { desiredCount: 3 } } }, /skipperServer\.desiredCount 3: the server is a singleton/],
     ['a cpu/memory pair Fargate lacks', { springCloudDataFlow: { skipperServer: { cpu: 256, memoryLimitMiB: 8192 } } }, /skipperServer: memoryLimitMiB 8192 does not go with cpu 256/],
+    ['a console on an IAM-only Kafka cluster', { kafka: { clientAuthentication: KafkaClientAuthentication.IAM }, kafkaConsole: { enabled: true } },
+      /kafkaConsole connects over TLS without client authentication, but the Kafka cluster uses IAM authentication/],
     ['a console without Kafka', { springCloudDataFlow: { enabled: false }, kafka: { enabled: false }, kafkaConsole: { enabled: true } }, /kafkaConsole needs the platform's Kafka cluster/],
   ])('rejects %s', (_what, props, message) => {
     expect(() => platform(props)).toThrow(message);

@@ -121,14 +121,14 @@ describe('singletons and services without a route', () => {
     });
   });
 
-  test('by default: autoscaling from desiredCount to twice it, 100/200 % deployments, no Service Connect timeouts', () => {
+  test('by default: autoscaling from desiredCount to twice it, 100/200 % deployments, a 30 s per-request timeout above API Gateway\'s 29 s', () => {
     const { stack, make } = standalone({ desiredCount: 2 });
     make();
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 4 });
     template.hasResourceProperties('AWS::ECS::Service', {
       DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 100, MaximumPercent: 200 }),
-      ServiceConnectConfiguration: Match.objectLike({ Services: [Match.not(Match.objectLike({ Timeout: Match.anyValue() }))] }),
+      ServiceConnectConfiguration: Match.objectLike({ Services: [Match.objectLike({ Timeout: { PerRequestTimeoutSeconds: 30 } })] }),
     });
   });
 });
