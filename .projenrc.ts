@@ -1,5 +1,13 @@
 import { awscdk, javascript, JsonFile, TaskShell } from 'projen';
 
+/**
+ * Lowest versions the published library supports (its peer ranges), checked by `check:min-cdk`.
+ * 2.269.0 is the first aws-cdk-lib whose `Validations.acknowledge` accepts rule ids with '::' inside
+ * brackets (`AwsSolutions-IAM4[Policy::arn:...]`, aws/aws-cdk#38787): older releases throw
+ * InvalidValidationId at synth. constructs 10.5.1 is cdk-ecr-deployment's floor.
+ */
+const MIN_CDK_VERSION = '2.269.0';
+const MIN_CONSTRUCTS_VERSION = '10.5.1';
 /** Versions the library is built and tested against; pinned so every clone resolves the same tree. */
 const CDK_VERSION = '2.276.0';
 const CONSTRUCTS_VERSION = '10.8.1';
@@ -18,9 +26,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   minNodeVersion: '20.0.0',
 
-  cdkVersion: CDK_VERSION,
+  cdkVersion: MIN_CDK_VERSION,
   cdkVersionPinning: false,
-  constructsVersion: CONSTRUCTS_VERSION,
+  constructsVersion: MIN_CONSTRUCTS_VERSION,
+  // Build and test against the newest versions, not the peer minimum (projen's default pin).
+  peerDependencyOptions: { pinnedDevDependency: false },
   jsiiVersion: '~6.0.16',
   typescriptVersion: '~6.0.3',
 
@@ -28,6 +38,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   peerDeps: ['cdk-ecr-deployment@^4.2.65'],
 
   devDeps: [
+    `aws-cdk-lib@${CDK_VERSION}`,
+    'cdk-ecr-deployment@4.2.65',
     // cdk-nag 3 is a validation plugin read through aws-cdk-lib's Validations API; only the tests need it.
     'cdk-nag@3.0.2',
     // Offline AWS Control Tower proactive rules (bundles the cfn-guard binary).
@@ -76,6 +88,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/.ci/', '/bench/', '/scripts/'] },
 });
 
+// AwsCdkDeps drops a constructs devDependency given in the options: add it afterwards.
+project.addDevDeps(`constructs@${CONSTRUCTS_VERSION}`);
+
 // The example app resolves the library from its installed tarball and everything else from the
 // repository's node_modules, not from examples/package.json.
 project.eslint?.addOverride({
@@ -120,6 +135,11 @@ const exampleSynth = project.addTask('example:synth', {
     { exec: 'ts-node --project tsconfig.json app.ts', cwd: 'examples' },
   ],
 });
+// 7. The packed library against the LOWEST aws-cdk-lib and constructs its peer ranges allow.
+const checkMinCdk = project.addTask('check:min-cdk', {
+  description: `Install the packed library with aws-cdk-lib ${MIN_CDK_VERSION} and constructs ${MIN_CONSTRUCTS_VERSION} (the peer minimums) into a temporary directory; type-check src/ and a user app against them and synthesize (needs dist/js and the npm registry)`,
+  exec: 'node scripts/check-min-cdk.js',
+});
 const packageJs = project.tasks.tryFind('package:js')!;
 // jsii-docgen reads every .jsii below the project: an older copy of this library installed in
 // examples/ would shadow the one just compiled and API.md would come out stale.
@@ -146,6 +166,7 @@ project.addTask('check', {
     { spawn: rosetta.name },
     { spawn: packageJs.name },
     { spawn: exampleSynth.name },
+    { spawn: checkMinCdk.name },
     { spawn: codegen.name },
   ],
 });
