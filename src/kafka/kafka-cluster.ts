@@ -69,9 +69,10 @@ export interface KafkaClusterOptions {
   readonly kafkaVersion?: string;
 
   /**
-   * EBS storage per broker, in GiB (1 to 16384).
+   * EBS storage per broker, in GiB (1 to 16384). MSK can grow a broker's storage but never shrink
+   * it: an existing cluster keeps at least the size it has.
    *
-   * @default 100
+   * @default - 10 (a development cluster: about 2 USD a month for 2 brokers), or 100 on a production cluster
    */
   readonly volumeSizeGiB?: number;
 
@@ -253,7 +254,7 @@ export class KafkaCluster extends Construct implements ec2.IConnectable {
         instanceType,
         clientSubnets: clientSubnets.map(s => s.subnetId),
         securityGroups: [securityGroup.securityGroupId],
-        storageInfo: { ebsStorageInfo: { volumeSize: props.volumeSizeGiB ?? 100 } },
+        storageInfo: { ebsStorageInfo: { volumeSize: props.volumeSizeGiB ?? (production ? 100 : 10) } },
         connectivityInfo: { publicAccess: { type: 'DISABLED' } },
       },
       clientAuthentication: this.clientAuthentication === KafkaClientAuthentication.IAM

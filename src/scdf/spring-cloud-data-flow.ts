@@ -17,7 +17,7 @@ export interface ScdfServerOptions {
   /**
    * CPU units of the task.
    *
-   * @default - 1024 (skipper on a production platform: 2048)
+   * @default - dataflow 512 (1024 on a production platform); skipper 1024 (2048 on a production platform)
    */
   readonly cpu?: number;
 
@@ -122,7 +122,7 @@ export interface SpringCloudDataFlowOptions {
   /**
    * The dataflow server.
    *
-   * @default - 1 vCPU, 2 GiB, heap 1088 MiB, one task
+   * @default - 0.5 vCPU (1 on a production platform), 2 GiB, heap 1088 MiB, one task
    */
   readonly dataflowServer?: ScdfServerOptions;
 
@@ -204,7 +204,9 @@ export class SpringCloudDataFlow extends Construct {
     const skipperSize = serverSize('skipperServer', skipperOptions, platform.production
       ? { cpu: 2048, memoryLimitMiB: 8192, heapMiB: () => 1536 }
       : { cpu: 1024, memoryLimitMiB: 4096, heapMiB: () => 1024 }, oneStreamApp);
-    const dataflowSize = serverSize('dataflowServer', dataflowOptions, { cpu: 1024, memoryLimitMiB: 2048, heapMiB: largestHeapMiB }, 0);
+    // The dataflow server is mostly idle (it forwards stream work to skipper): half a vCPU in
+    // development starts it within the grace period; production gives it a whole one.
+    const dataflowSize = serverSize('dataflowServer', dataflowOptions, { cpu: platform.production ? 1024 : 512, memoryLimitMiB: 2048, heapMiB: largestHeapMiB }, 0);
     validateSingleton('skipperServer', skipperOptions);
     validateSingleton('dataflowServer', dataflowOptions);
     if (kafka.clientAuthentication === KafkaClientAuthentication.IAM && (!skipperOptions.image || !dataflowOptions.image)) {

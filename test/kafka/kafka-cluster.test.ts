@@ -30,7 +30,8 @@ describe('KafkaCluster (defaults)', () => {
         InstanceType: 'kafka.t3.small',
         ClientSubnets: network.vpc.isolatedSubnets.map(s => stack.resolve(s.subnetId)),
         SecurityGroups: Match.anyValue(),
-        StorageInfo: { EBSStorageInfo: { VolumeSize: 100 } },
+        // Development: 10 GiB per broker (production: 100).
+        StorageInfo: { EBSStorageInfo: { VolumeSize: 10 } },
         ConnectivityInfo: { PublicAccess: { Type: 'DISABLED' } },
       },
       EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true } },
@@ -137,6 +138,13 @@ describe('KafkaCluster options', () => {
       }),
     });
     template.hasResource('AWS::MSK::Cluster', { DeletionPolicy: 'Retain' });
+  });
+
+  test('a production cluster gets 100 GiB per broker by default', () => {
+    const { stack } = kafka({ production: true });
+    Template.fromStack(stack).hasResourceProperties('AWS::MSK::Cluster', {
+      BrokerNodeGroupInfo: Match.objectLike({ StorageInfo: { EBSStorageInfo: { VolumeSize: 100 } } }),
+    });
   });
 
   test.each<[string, Partial<KafkaClusterProps>, RegExp]>([

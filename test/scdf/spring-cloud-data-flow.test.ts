@@ -84,11 +84,14 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
     });
   });
 
-  test('a production skipper is larger: 2 vCPU, 8 GiB, heap 1536 MiB', () => {
+  test('production servers are larger: skipper 2 vCPU, 8 GiB, heap 1536 MiB; dataflow 1 vCPU', () => {
     const production = platform({ production: true });
     const prodTemplate = Template.fromStack(production.stack);
     prodTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Cpu: '2048', Memory: '8192', ContainerDefinitions: [Match.objectLike({ Name: 'skipper' })],
+    });
+    prodTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '1024', Memory: '2048', ContainerDefinitions: [Match.objectLike({ Name: 'dataflow' })],
     });
     expect(environmentOf(prodTemplate, 'skipper').JAVA_TOOL_OPTIONS).toBe('-Xms1536m -Xmx1536m -XX:+ExitOnOutOfMemoryError');
   });
@@ -144,7 +147,7 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
 
   test('heap through JAVA_TOOL_OPTIONS fits the task memory; skipper is sized for its stream apps', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      Cpu: '1024', Memory: '2048', ContainerDefinitions: [Match.objectLike({ Name: 'dataflow' })],
+      Cpu: '512', Memory: '2048', ContainerDefinitions: [Match.objectLike({ Name: 'dataflow' })],
     });
     // Development: skipper holds a first stream of two apps beside itself (1024 + 700 + 2 × 812 ≤ 90 % of 4096).
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
