@@ -443,6 +443,10 @@ export class DataflowPlatform extends Construct {
       });
       this.dataflowServer = this.springCloudDataFlow.dataflowServer;
       this.skipperServer = this.springCloudDataFlow.skipperServer;
+      const autoDeleteLogs = this.springCloudDataFlow.appArtifacts?.autoDeleteLogGroup;
+      if (autoDeleteLogs) {
+        this.acknowledgeDevelopmentRetention(autoDeleteLogs);
+      }
     }
     if (props.kafkaConsole?.enabled ?? false) {
       this.kafkaConsole = this.addKafkaConsole(props.kafkaConsole!);

@@ -1,9 +1,12 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
+import { createLogEncryptionKey, functionLogGroup } from '../private/kms';
+import { acknowledge, acknowledgeControl, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
 
 /**
  * Properties of an `AppArtifactBucket`.
@@ -18,6 +21,28 @@ export interface AppArtifactBucketProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Whether deleting the stack empties the buckets first (a function of aws-cdk-lib's deletes the
+   * objects), so that a development stack leaves nothing behind. Needs `removalPolicy: DESTROY`.
+   *
+   * @default false
+   */
+  readonly autoDeleteObjects?: boolean;
+
+  /**
+   * The KMS key of the log group of the function that empties the buckets (`autoDeleteObjects`).
+   *
+   * @default - a new customer managed key with rotation
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * How long the logs of the function that empties the buckets are kept.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
 
   /**
    * How long non-current versions of an artifact are kept.
@@ -44,9 +69,19 @@ export class AppArtifactBucket extends Construct {
   /** The bucket of the server access logs. */
   public readonly accessLogsBucket: s3.Bucket;
 
+  /**
+   * The log group of the stack's function that empties buckets (`autoDeleteObjects`); undefined
+   * without it, or when another construct of the stack set that function up first.
+   */
+  public readonly autoDeleteLogGroup?: logs.ILogGroup;
+
   constructor(scope: Construct, id: string, props: AppArtifactBucketProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const autoDeleteObjects = props.autoDeleteObjects ?? false;
+    if (autoDeleteObjects && removalPolicy !== RemovalPolicy.DESTROY) {
+      throw new Error(`AppArtifactBucket: autoDeleteObjects empties the buckets before they are deleted, but removalPolicy is ${removalPolicy}; set removalPolicy: RemovalPolicy.DESTROY, or drop autoDeleteObjects`);
+    }
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -55,6 +90,7 @@ export class AppArtifactBucket extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       versioned: true,
       removalPolicy,
+      autoDeleteObjects,
       lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
     });
     const logsReason = 'The server access log bucket of the artifact bucket: logging it again would loop.';
@@ -72,6 +108,7 @@ export class AppArtifactBucket extends Construct {
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'artifacts/',
       removalPolicy,
+      autoDeleteObjects,
       lifecycleRules: [{ noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(90) }],
     });
     // Downloads without credentials, but only through this VPC's S3 gateway endpoint.
@@ -95,6 +132,35 @@ export class AppArtifactBucket extends Construct {
       'S3 server access logging writes only to buckets encrypted with SSE-S3.');
     acknowledgeControl(this.accessLogsBucket, 's3_bucket_default_encryption_kms_check',
       'S3 server access logging writes only to buckets encrypted with SSE-S3.');
+    if (autoDeleteObjects) {
+      this.autoDeleteLogGroup = this.setUpAutoDeleteFunction(props);
+    }
+  }
+
+  /**
+   * aws-cdk-lib's object-deleting function is a stack-level singleton: its log group is created
+   * here (encrypted, with retention) before the deletes can run, and its findings are acknowledged
+   * on that singleton.
+   */
+  private setUpAutoDeleteFunction(props: AppArtifactBucketProps): logs.ILogGroup | undefined {
+    const stack = Stack.of(this);
+    const provider = stack.node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
+    if (!provider || !handler) {
+      return undefined;
+    }
+    const logGroup = functionLogGroup(provider, handler.ref, {
+      encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'AutoDeleteLogKey', RemovalPolicy.DESTROY),
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    for (const bucket of [this.bucket, this.accessLogsBucket]) {
+      bucket.node.findChild('AutoDeleteObjectsCustomResource').node.addDependency(logGroup);
+    }
+    const reason = 'aws-cdk-lib\'s function that empties a development stack\'s buckets when the stack is deleted; it runs only then, against the S3 API, outside the VPC.';
+    acknowledgeDeploymentFunction(provider, reason);
+    acknowledge(provider, 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', [NAG_PACKS.awsSolutions], reason);
+    return logGroup;
   }
 
   /** The HTTPS URL of an object, as SCDF registers it: `https://BUCKET.s3.REGION.amazonaws.com/KEY`. */

@@ -293,9 +293,13 @@ export class SpringCloudDataFlow extends Construct {
       if (!endpoint) {
         throw new Error('SpringCloudDataFlow: the app-artifact bucket is reachable only through the VPC\'s S3 gateway endpoint, but the network creates no endpoints (createEndpoints: false) and knows no existing one; give its id as s3GatewayEndpointId, set appArtifacts: false, or let the platform create the endpoints');
       }
+      // Development stacks leave nothing behind; production keeps the uploaded apps.
       this.appArtifacts = new AppArtifactBucket(this, 'AppArtifacts', {
         endpoint,
-        removalPolicy: RemovalPolicy.RETAIN,
+        removalPolicy: platform.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        autoDeleteObjects: !platform.production,
+        logEncryptionKey: platform.logEncryptionKey,
+        logRetention: platform.logRetention,
       });
     }
   }

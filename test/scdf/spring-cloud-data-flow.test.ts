@@ -205,6 +205,29 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
     });
   });
 
+  test('a development stack deletes the artifact buckets with their objects; the deletes log to an encrypted log group', () => {
+    for (const bucket of [p.springCloudDataFlow!.appArtifacts!.bucket, p.springCloudDataFlow!.appArtifacts!.accessLogsBucket]) {
+      const bucketId = id(stack, bucket);
+      template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+      expect(template.toJSON().Resources[bucketId].DeletionPolicy).toBe('Delete');
+      template.hasResourceProperties('Custom::S3AutoDeleteObjects', { BucketName: { Ref: bucketId } });
+    }
+    const logGroup = p.springCloudDataFlow!.appArtifacts!.autoDeleteLogGroup!;
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: { 'Fn::Join': ['', ['/aws/lambda/', { Ref: Match.stringLikeRegexp('^CustomS3AutoDeleteObjectsCustomResourceProviderHandler') }]] },
+      KmsKeyId: { 'Fn::GetAtt': [id(stack, p.logEncryptionKey as any), 'Arn'] },
+      RetentionInDays: 30,
+    });
+    expect(logGroup).toBeDefined();
+  });
+
+  test('a production stack keeps the artifact buckets', () => {
+    const production = platform({ production: true });
+    const prodTemplate = Template.fromStack(production.stack);
+    expect(Object.values(prodTemplate.findResources('AWS::S3::Bucket')).map(b => b.DeletionPolicy)).toEqual(['Retain', 'Retain']);
+    prodTemplate.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+
   test('the copy role may push to the platform repositories only', () => {
     const role = stack.node.findChild('CdkDataflowPlatformImageCopyRole');
     const policy = Object.values(template.findResources('AWS::IAM::Policy', {
