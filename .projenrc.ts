@@ -123,8 +123,11 @@ const codegen = project.addTask('codegen', {
 
 // README snippets compile against the library (jsii-rosetta, strict).
 const rosetta = project.addTask('rosetta', {
-  description: 'Compile the TypeScript snippets of README.md with jsii-rosetta (strict)',
-  exec: 'jsii-rosetta extract --strict --compile',
+  description: 'Compile the TypeScript snippets of README.md with jsii-rosetta (strict); the Python blocks must be its translations and byte-compile',
+  steps: [
+    { exec: 'jsii-rosetta extract --strict --compile' },
+    { exec: 'node scripts/check-readme-python.js' },
+  ],
 });
 
 // 6. The example app installs the packed tarball, the way a user would, and synthesizes.

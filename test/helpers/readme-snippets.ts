@@ -28,6 +28,8 @@ export interface Snippet {
   /** The nearest heading above the block. */
   readonly heading: string;
   readonly code: string;
+  /** A whole program (```ts nofixture): its own imports and app, not placed in the fixture. */
+  readonly nofixture: boolean;
 }
 
 /** `README.md:210 (## PrivateGateway)`: how a failure names a snippet. */
@@ -41,7 +43,7 @@ export function extractTsSnippets(markdown: string): Snippet[] {
   const snippets: Snippet[] = [];
   let heading = '(no heading)';
   for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)(`{3,}|~{3,})\s*([\w+-]*)/.exec(lines[i]);
+    const open = /^(\s*)(`{3,}|~{3,})\s*([\w+-]*)(.*)$/.exec(lines[i]);
     if (!open) {
       if (/^#{1,6}\s/.test(lines[i])) {
         heading = lines[i].trim();
@@ -60,7 +62,7 @@ export function extractTsSnippets(markdown: string): Snippet[] {
       throw new Error(`README.md:${i + 1}: fenced block is never closed`);
     }
     if (lang === 'ts' || lang === 'typescript') {
-      snippets.push({ line: i + 1, heading, code: body.join('\n') });
+      snippets.push({ line: i + 1, heading, code: body.join('\n'), nofixture: /\bnofixture\b/.test(open[4]) });
     }
     i = j;
   }
@@ -132,6 +134,8 @@ export const DECLARED_TYPES: Readonly<Record<string, DeclaredFactory>> = {
   'PrivateGateway': (scope) => userGateway(scope),
   'PrivateNetwork': (scope, id) => new library.PrivateNetwork(scope, id),
   'DataflowPlatform': (scope, id) => new library.DataflowPlatform(scope, id),
+  // A snippet that lays out several stacks is given the app of the harness's stack.
+  'App': (scope) => scope.node.root,
 };
 
 /** A `declare const name: Type;` statement of a snippet. */
@@ -230,6 +234,28 @@ export function runSnippet(snippet: Snippet, stack: Stack): SnippetRun {
     throw error;
   }
   return { declarations, declaredPaths };
+}
+
+/**
+ * Runs a whole-program snippet (```ts nofixture) as a module, with 'cdk-dataflow-platform' as the
+ * library: it builds and synthesizes its own app. Errors name the snippet.
+ */
+export function runProgram(snippet: Snippet): void {
+  const output = ts.transpileModule(snippet.code, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    reportDiagnostics: true,
+    fileName: 'program.ts',
+  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const programRequire = (id: string): unknown => (id === 'cdk-dataflow-platform' ? library : require(id));
+  const module = { exports: {} as Record<string, unknown> };
+  try {
+    new Function('exports', 'require', 'module', output.outputText)(module.exports, programRequire, module);
+  } catch (e) {
+    const error = e as Error;
+    error.message = `${snippetName(snippet)} throws: ${error.message}`;
+    throw error;
+  }
 }
 
 /** True for a string with an unresolved token in it (string, list or number encodings). */
