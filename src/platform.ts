@@ -170,14 +170,14 @@ export interface DataflowPlatformProps {
    *
    * @default - a PostgresDatabase with its defaults
    */
-  readonly database?: PostgresDatabaseOptions;
+  readonly database?: PlatformDatabaseOptions;
 
   /**
    * The Kafka cluster; `enabled: false` for a platform whose services need none.
    *
    * @default - a KafkaCluster with its defaults
    */
-  readonly kafka?: KafkaClusterOptions;
+  readonly kafka?: PlatformKafkaOptions;
 
   /**
    * Spring Cloud Data Flow (dataflow and skipper servers); `enabled: false` for a platform of your
@@ -185,7 +185,7 @@ export interface DataflowPlatformProps {
    *
    * @default - Spring Cloud Data Flow 2.11.5 with its defaults
    */
-  readonly springCloudDataFlow?: SpringCloudDataFlowOptions;
+  readonly springCloudDataFlow?: PlatformSpringCloudDataFlowOptions;
 
   /**
    * Where tasks pull public images from (Spring Cloud Data Flow, the Kafka console and
@@ -220,6 +220,45 @@ export interface DataflowPlatformProps {
    * @default 20
    */
   readonly maxServicesPerStack?: number;
+}
+
+/**
+ * The platform's PostgreSQL database: a `PostgresDatabase`'s options, and whether there is one.
+ */
+export interface PlatformDatabaseOptions extends PostgresDatabaseOptions {
+  /**
+   * Whether the platform has a database. A platform whose services need none turns it off and
+   * pays for none; no other option may be set then.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * The platform's Kafka cluster: a `KafkaCluster`'s options, and whether there is one.
+ */
+export interface PlatformKafkaOptions extends KafkaClusterOptions {
+  /**
+   * Whether the platform has a Kafka cluster. A platform whose services need none turns it off
+   * and pays for none; no other option may be set then.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * The platform's Spring Cloud Data Flow: its options, and whether the platform runs it.
+ */
+export interface PlatformSpringCloudDataFlowOptions extends SpringCloudDataFlowOptions {
+  /**
+   * Whether the platform runs Spring Cloud Data Flow. Turn it off for a platform of your own
+   * services only; no other option may be set then.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
 }
 
 /** A stack that holds services, and the execution role its services share. */
@@ -328,6 +367,13 @@ export class DataflowPlatform extends Construct {
       throw new Error(`DataflowPlatform: environmentName "${this.environmentName}" must be 1 to 32 lowercase letters, digits or hyphens, starting with a letter; for example "dev" or "prod"`);
     }
     Tags.of(this).add('cdk-dataflow-platform:environment', this.environmentName);
+    for (const [prop, options] of [['database', props.database], ['kafka', props.kafka], ['springCloudDataFlow', props.springCloudDataFlow], ['kafkaConsole', props.kafkaConsole]] as const) {
+      // A switched-off feature rejects its options, rather than ignoring them.
+      const set = options && options.enabled === false ? Object.keys(options).filter(k => k !== 'enabled' && (options as Record<string, unknown>)[k] !== undefined) : [];
+      if (set.length > 0) {
+        throw new Error(`DataflowPlatform: ${prop}.enabled is false, but ${prop} also sets ${set.join(', ')}, which would be ignored; remove ${set.length > 1 ? 'them' : 'it'}, or turn ${prop} on`);
+      }
+    }
     if (props.network) {
       const clash = (['vpc', 'cidr', 'maxAzs', 'createEndpoints', 's3GatewayEndpointId'] as const).filter(p => props[p] !== undefined);
       if (clash.length > 0) {
@@ -425,20 +471,20 @@ export class DataflowPlatform extends Construct {
       logRemovalPolicy: this.logRemovalPolicy,
     };
     if (props.database?.enabled ?? true) {
-      this.database = new PostgresDatabase(this, 'Database', { ...props.database, ...dataPlacement });
+      this.database = new PostgresDatabase(this, 'Database', { ...withoutEnabled(props.database), ...dataPlacement });
       for (const logGroup of this.database.logGroups) {
         this.acknowledgeDevelopmentRetention(logGroup);
       }
     }
     if (props.kafka?.enabled ?? true) {
-      this.kafka = new KafkaCluster(this, 'Kafka', { ...props.kafka, ...dataPlacement });
+      this.kafka = new KafkaCluster(this, 'Kafka', { ...withoutEnabled(props.kafka), ...dataPlacement });
       this.acknowledgeDevelopmentRetention(this.kafka.logGroup);
     }
 
     // --- Spring Cloud Data Flow and the Kafka console -------------------------------------------
     if (props.springCloudDataFlow?.enabled ?? true) {
       this.springCloudDataFlow = new SpringCloudDataFlow(this, 'SpringCloudDataFlow', {
-        ...props.springCloudDataFlow,
+        ...withoutEnabled(props.springCloudDataFlow),
         platform: this,
       });
       this.dataflowServer = this.springCloudDataFlow.dataflowServer;
@@ -804,4 +850,10 @@ export class DataflowPlatform extends Construct {
         'Development platform: logs are kept one month; production: true (or logRetention) keeps them a year or more.');
     }
   }
+}
+
+/** The options a platform hands to the construct it switches on: everything but `enabled`. */
+function withoutEnabled<T extends { readonly enabled?: boolean }>(options: T | undefined): Omit<T, 'enabled'> {
+  const { enabled: _enabled, ...rest } = options ?? ({} as T);
+  return rest;
 }

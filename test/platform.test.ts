@@ -7,7 +7,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ApiAuthorization, DataflowPlatform, DataflowPlatformProps, KafkaClientAuthentication, KafkaCluster, PlatformServiceOptions, PostgresDatabase } from '../src';
+import { ApiAuthorization, DataflowPlatform, DataflowPlatformProps, KafkaClientAuthentication, KafkaCluster, PlatformServiceOptions, PostgresDatabase, PrivateNetwork } from '../src';
 import { expectNoNagFindings, nagFindings, newTestStack, testContext } from './helpers/gates';
 
 function image(stack: Stack, tag = 'v1'): ecs.ContainerImage {
@@ -385,6 +385,23 @@ describe('service order and connections', () => {
   test('a platform without services fails at synth, naming the platform', () => {
     const { stack } = platformWith();
     expect(() => Template.fromStack(stack)).toThrow(/DataflowPlatform Test\/Dataflow has no service: call addService\(\), or leave springCloudDataFlow enabled/);
+  });
+
+  test.each<[string, DataflowPlatformProps, RegExp]>([
+    ['database', { database: { enabled: false, allocatedStorage: 100 } }, /database\.enabled is false, but database also sets allocatedStorage, which would be ignored; remove it, or turn database on/],
+    ['kafka', { kafka: { enabled: false, numberOfBrokerNodes: 4, volumeSizeGiB: 20 } }, /kafka\.enabled is false, but kafka also sets numberOfBrokerNodes, volumeSizeGiB, which would be ignored; remove them/],
+    ['springCloudDataFlow', { springCloudDataFlow: { enabled: false, version: '2.11.4' } }, /springCloudDataFlow\.enabled is false, but springCloudDataFlow also sets version/],
+    ['kafkaConsole', { kafkaConsole: { enabled: false, port: 9081 } }, /kafkaConsole\.enabled is false, but kafkaConsole also sets port/],
+  ])('a switched-off %s rejects its options', (_what, props, message) => {
+    expect(() => new DataflowPlatform(newTestStack(), 'Dataflow', props)).toThrow(message);
+  });
+
+  test('the standalone constructs have no enabled switch: only the platform decides whether they exist', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    // @ts-expect-error enabled belongs to the platform's option types only
+    new PostgresDatabase(stack, 'Db', { vpc: network.vpc, enabled: false });
+    Template.fromStack(stack).resourceCountIs('AWS::RDS::DBInstance', 1);
   });
 
   test('two names that give one construct id are refused, naming both', () => {

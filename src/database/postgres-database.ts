@@ -16,13 +16,6 @@ import { acknowledge, acknowledgeControl, acknowledgeControlLike, COMPLIANCE_PAC
  */
 export interface PostgresDatabaseOptions {
   /**
-   * Whether the platform has a database. A platform whose services need none turns it off and pays for none.
-   *
-   * @default true
-   */
-  readonly enabled?: boolean;
-
-  /**
    * The instance class.
    *
    * @default - db.t4g.micro, or db.m7g.large on a production platform

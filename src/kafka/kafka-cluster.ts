@@ -41,13 +41,6 @@ export enum KafkaEnhancedMonitoring {
  */
 export interface KafkaClusterOptions {
   /**
-   * Whether the platform has a Kafka cluster. A platform whose services need none turns it off and pays for none.
-   *
-   * @default true
-   */
-  readonly enabled?: boolean;
-
-  /**
    * How many brokers; a multiple of the number of client subnets (2 or 3 AZs).
    *
    * @default - one per client subnet

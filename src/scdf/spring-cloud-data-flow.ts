@@ -106,13 +106,6 @@ export interface SkipperServerOptions extends ScdfServerOptions {
  */
 export interface SpringCloudDataFlowOptions {
   /**
-   * Whether the platform runs Spring Cloud Data Flow. Turn it off for a platform of your own services only.
-   *
-   * @default true
-   */
-  readonly enabled?: boolean;
-
-  /**
    * The version of the dataflow and skipper server images.
    *
    * @default '2.11.5'
