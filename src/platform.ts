@@ -588,12 +588,12 @@ export class DataflowPlatform extends Construct {
       service.service.node.addDependency(this.network.s3Endpoint);
     }
     if (options.useDatabase && this.database) {
-      service.allowTo(this.database.connections, this.database.port, 'DatabaseAccess', `PostgreSQL from service ${name}`);
+      service.allowTo(this.database, this.database.port, 'DatabaseAccess', `PostgreSQL from service ${name}`);
     }
     if (options.useKafka && this.kafka) {
-      service.allowTo(this.kafka.connections, this.kafka.clientPort, 'KafkaAccess', `Kafka from service ${name}`);
+      service.allowTo(this.kafka, this.kafka.clientPort, 'KafkaAccess', `Kafka from service ${name}`);
       if (this.kafka.clientAuthentication === KafkaClientAuthentication.IAM) {
-        this.kafka.grantReadWrite(service.taskRole);
+        this.kafka.grantReadWrite(service);
       }
     }
     if (options.enableExecuteCommand) {
@@ -702,7 +702,7 @@ export class DataflowPlatform extends Construct {
         SERVER_LISTENPORT: `${port}`,
       },
     });
-    consoleService.allowTo(this.kafka.connections, this.kafka.clientPort, 'KafkaAccess', `Kafka from service ${KAFKA_CONSOLE.name}`);
+    consoleService.allowTo(this.kafka, this.kafka.clientPort, 'KafkaAccess', `Kafka from service ${KAFKA_CONSOLE.name}`);
     return consoleService;
   }
 

@@ -1,4 +1,4 @@
-import { App, Duration, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -6,6 +6,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ApiAuthorization, DataflowPlatform, DataflowPlatformProps, KafkaClientAuthentication, KafkaCluster, PlatformServiceOptions, PostgresDatabase, PrivateNetwork } from '../src';
 import { expectNoNagFindings, nagFindings, newTestStack, testContext } from './helpers/gates';
@@ -402,6 +403,31 @@ describe('service order and connections', () => {
     // @ts-expect-error enabled belongs to the platform's option types only
     new PostgresDatabase(stack, 'Db', { vpc: network.vpc, enabled: false });
     Template.fromStack(stack).resourceCountIs('AWS::RDS::DBInstance', 1);
+  });
+
+  test('escape hatches: the database, gateway and services name their primary resource as defaultChild', () => {
+    const { stack, platform } = platformWith();
+    const orders = platform.addService('orders', { image: image(stack), port: 8080 });
+    expect(platform.database!.node.defaultChild).toBe(platform.database!.instance.node.defaultChild);
+    expect(platform.gateway.node.defaultChild).toBe(platform.gateway.api.node.defaultChild);
+    expect(orders.node.defaultChild).toBe(orders.service.node.defaultChild);
+    (platform.database!.node.defaultChild as CfnResource).addPropertyOverride('MonitoringInterval', 60);
+    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBInstance', { MonitoringInterval: 60 });
+  });
+
+  test('a service is grantable (its task role) and allowTo takes anything connectable', () => {
+    const { stack, platform } = platformWith();
+    const orders = platform.addService('orders', { image: image(stack), port: 8080 });
+    expect(orders.grantPrincipal).toBe(orders.taskRole);
+    const bucket = new s3.Bucket(stack, 'Reports', { enforceSSL: true });
+    bucket.grantRead(orders);
+    orders.allowTo(platform.database!, 5432, 'ExtraDatabaseAccess', 'orders to the database, by IConnectable');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(orders.taskRole.node.defaultChild as any) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:GetObject*']) })]) },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { Description: 'orders to the database, by IConnectable', FromPort: 5432 });
   });
 
   test('two names that give one construct id are refused, naming both', () => {

@@ -271,6 +271,8 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
       enablePerformanceInsights: false,
       removalPolicy,
     });
+    // Escape hatches reach the one resource this construct wraps, as in aws-cdk.
+    this.node.defaultChild = this.instance.node.defaultChild;
     for (const logGroup of this.logGroups) {
       this.instance.node.addDependency(logGroup);
     }

@@ -303,6 +303,7 @@ export class PrivateGateway extends Construct {
         throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
       },
     });
+    this.node.defaultChild = this.api.node.defaultChild;
     // RestApi adds a stack output with the URL; the platform adds no output a user did not ask for.
     this.api.node.tryRemoveChild('Endpoint');
     this.stage = this.api.deploymentStage;

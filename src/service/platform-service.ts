@@ -289,7 +289,7 @@ export interface PlatformServiceProps extends PlatformServiceOptions {
  * circuit-breaker rollback, security group, Service Connect entry, NLB target group and listener,
  * API route and CPU autoscaling.
  */
-export class PlatformService extends Construct implements ec2.IConnectable {
+export class PlatformService extends Construct implements ec2.IConnectable, iam.IGrantable {
   /** The service name. */
   public readonly name: string;
 
@@ -322,6 +322,12 @@ export class PlatformService extends Construct implements ec2.IConnectable {
 
   /** The role the application assumes; grant it what the service needs. */
   public readonly taskRole: iam.IRole;
+
+  /**
+   * The principal grants go to: the task role, so `bucket.grantRead(service)` and
+   * `kafka.grantReadWrite(service)` give the application what it needs.
+   */
+  public readonly grantPrincipal: iam.IPrincipal;
 
   /** The autoscaling of the task count; undefined when `autoScaling` is false. */
   public readonly scaling?: ecs.ScalableTaskCount;
@@ -377,6 +383,7 @@ export class PlatformService extends Construct implements ec2.IConnectable {
       },
     });
     this.taskRole = this.taskDefinition.taskRole;
+    this.grantPrincipal = this.taskRole;
 
     this.container = this.taskDefinition.addContainer('Container', {
       containerName: props.name,
@@ -449,6 +456,7 @@ export class PlatformService extends Construct implements ec2.IConnectable {
         logDriver: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'service-connect' }),
       },
     });
+    this.node.defaultChild = this.service.node.defaultChild;
     this.connections = this.service.connections;
 
     if (props.enableExecuteCommand) {
@@ -515,7 +523,7 @@ export class PlatformService extends Construct implements ec2.IConnectable {
    * that the caller's tasks find this service's Service Connect endpoint when they start.
    */
   public allowCallsFrom(caller: PlatformService): void {
-    caller.allowTo(this.connections, this.port, `CallsTo${pascalCase(this.name)}`, `Service Connect: ${caller.name} calls ${this.name}`);
+    caller.allowTo(this, this.port, `CallsTo${pascalCase(this.name)}`, `Service Connect: ${caller.name} calls ${this.name}`);
     caller.service.node.addDependency(this.service);
   }
 
@@ -523,13 +531,13 @@ export class PlatformService extends Construct implements ec2.IConnectable {
    * Admits this service's tasks into `target` on `port` with one rule, created with this service
    * (in its stack) and before its tasks start, so that they never start without the access.
    *
-   * @param target the connections of what the service calls (a database, a cluster, a service)
+   * @param target what the service calls (a database, a cluster, a service: anything with connections)
    * @param port the one port
    * @param id construct id of the rule, unique within this service
    * @param description rule description
    */
-  public allowTo(target: ec2.Connections, port: number, id: string, description: string): void {
-    for (const [index, group] of target.securityGroups.entries()) {
+  public allowTo(target: ec2.IConnectable, port: number, id: string, description: string): void {
+    for (const [index, group] of target.connections.securityGroups.entries()) {
       const rule = new ec2.CfnSecurityGroupIngress(this, index === 0 ? id : `${id}${index + 1}`, {
         groupId: group.securityGroupId,
         sourceSecurityGroupId: this.securityGroup.securityGroupId,
