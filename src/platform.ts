@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
-import { Construct, IDependable } from 'constructs';
+import { Construct, IConstruct, IDependable } from 'constructs';
 import { PostgresDatabase, PostgresDatabaseOptions } from './database/postgres-database';
 import { ApiAuthorization } from './gateway/api-authorization';
 import { PrivateGateway } from './gateway/private-gateway';
@@ -261,6 +261,46 @@ export interface PlatformSpringCloudDataFlowOptions extends SpringCloudDataFlowO
   readonly enabled?: boolean;
 }
 
+/**
+ * What add-ons of a platform (such as `SpringCloudDataFlow`) build on: its network, data services,
+ * log settings, services and images.
+ */
+export interface IDataflowPlatform extends IConstruct {
+  /** Whether this is a production platform. */
+  readonly production: boolean;
+
+  /** The network: the VPC, its subnets and endpoints (the S3 gateway endpoint among them). */
+  readonly network: PrivateNetwork;
+
+  /** The PostgreSQL database; undefined when the platform has none. */
+  readonly database?: PostgresDatabase;
+
+  /** The Kafka cluster; undefined when the platform has none. */
+  readonly kafka?: KafkaCluster;
+
+  /** The KMS key that encrypts every log group of the platform. */
+  readonly logEncryptionKey: kms.IKey;
+
+  /** How long the platform's logs are kept. */
+  readonly logRetention: logs.RetentionDays;
+
+  /**
+   * Adds an HTTP service to the platform.
+   *
+   * @param name the service name: a DNS label, unique in the platform
+   * @param options what the service runs and how
+   */
+  addService(name: string, options: PlatformServiceOptions): PlatformService;
+
+  /**
+   * An image tasks can pull for a public image name, through the platform's image source.
+   *
+   * @param name the public image, e.g. 'nginx:1.27'
+   * @param cpuArchitecture the architecture of the tasks that run it
+   */
+  publicImage(name: string, cpuArchitecture?: ecs.CpuArchitecture): ecs.ContainerImage;
+}
+
 /** A stack that holds services, and the execution role its services share. */
 interface ServiceShard {
   readonly scope: Construct;
@@ -294,7 +334,7 @@ const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
  *   healthCheckPath: '/actuator/health',
  * });
  */
-export class DataflowPlatform extends Construct {
+export class DataflowPlatform extends Construct implements IDataflowPlatform {
   /** The environment name. */
   public readonly environmentName: string;
 

@@ -1,6 +1,7 @@
 import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -111,6 +112,56 @@ export interface PrivateGatewayProps {
 }
 
 /**
+ * What a caller needs of a gateway: where it is and how to be allowed in.
+ */
+export interface IPrivateGateway extends IConstruct {
+  /** The id of the REST API. */
+  readonly restApiId: string;
+
+  /** The stage name, the first segment of every URL path. */
+  readonly stageName: string;
+
+  /** The URL of the deployed stage, ending in '/'. */
+  readonly url: string;
+
+  /**
+   * Lets `grantee` call every route of the API (`execute-api:Invoke` on this stage).
+   *
+   * @param grantee the principal to allow
+   */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
+ * The attributes of a deployed gateway, for `PrivateGateway.fromGatewayAttributes`.
+ */
+export interface PrivateGatewayAttributes {
+  /** The REST API id (the first label of its host name, `<id>.execute-api.<region>.amazonaws.com`). */
+  readonly restApiId: string;
+
+  /**
+   * The stage name.
+   *
+   * @default 'api'
+   */
+  readonly stageName?: string;
+
+  /**
+   * The region the API is in.
+   *
+   * @default - the region of the scope's stack
+   */
+  readonly region?: string;
+
+  /**
+   * The account that owns the API.
+   *
+   * @default - the account of the scope's stack
+   */
+  readonly account?: string;
+}
+
+/**
  * One service's route through the gateway.
  */
 export interface GatewayRouteOptions {
@@ -156,7 +207,20 @@ export interface GatewayRoute {
  * logs, traces with X-Ray and throttles. Security groups: the VPC link's group may reach the NLB on
  * the route ports only; the NLB's group admits nothing else.
  */
-export class PrivateGateway extends Construct {
+export class PrivateGateway extends Construct implements IPrivateGateway {
+  /**
+   * A gateway deployed by another CDK app (or stack you do not reference directly), for callers:
+   * its `url` and `grantInvoke()`. Routes cannot be added to it; they belong to the app that owns
+   * the platform, where `addService` allocates ports, listeners and stacks.
+   *
+   * @param scope the scope of the caller
+   * @param id a construct id (nothing is created)
+   * @param attrs the REST API id and stage name of the deployed gateway
+   */
+  public static fromGatewayAttributes(scope: Construct, id: string, attrs: PrivateGatewayAttributes): IPrivateGateway {
+    return new ImportedPrivateGateway(scope, id, attrs);
+  }
+
   /** The REST API. */
   public readonly api: apigateway.RestApi;
 
@@ -165,6 +229,9 @@ export class PrivateGateway extends Construct {
 
   /** The stage name, the first segment of every URL path. */
   public readonly stageName: string;
+
+  /** The id of the REST API. */
+  public readonly restApiId: string;
 
   /** The first internal Network Load Balancer; see `loadBalancers` for all of them. */
   public readonly loadBalancer: elbv2.NetworkLoadBalancer;
@@ -325,6 +392,7 @@ export class PrivateGateway extends Construct {
     this.stage.node.addDependency(this.executionLogGroup);
     acknowledgeControlLike(this.executionLogGroup, this.accessLogGroup, 'cloudwatch_log_group_retention_period_check');
     this.url = this.api.url;
+    this.restApiId = this.api.restApiId;
     this.requestValidator = this.api.addRequestValidator('RequestValidator', {
       // Parameters: the proxy path must be present. Bodies: validated wherever a method has a model.
       validateRequestParameters: true,
@@ -458,6 +526,29 @@ export class PrivateGateway extends Construct {
     return grant;
   }
 
+  /**
+   * Requests answered with a 5XX (API Gateway `5XXError`, a rate per request: use `Average`).
+   * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html
+   */
+  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.api.metricServerError({ ...stageDimensions(this), ...props });
+  }
+
+  /** Requests answered with a 4XX (API Gateway `4XXError`). */
+  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.api.metricClientError({ ...stageDimensions(this), ...props });
+  }
+
+  /** Time from request to response, as API Gateway measures it (`Latency`, ms). */
+  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.api.metricLatency({ ...stageDimensions(this), ...props });
+  }
+
+  /** The number of requests (`Count`). */
+  public metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.api.metricCount({ ...stageDimensions(this), ...props });
+  }
+
   /** The load balancers, in the order they were added (one per 50 routes). */
   public get loadBalancers(): elbv2.NetworkLoadBalancer[] {
     return [...this._loadBalancers];
@@ -581,6 +672,11 @@ export class PrivateGateway extends Construct {
   }
 }
 
+/** Metrics of this gateway's stage: API Gateway publishes them by `ApiName` and `Stage`. */
+function stageDimensions(gateway: PrivateGateway): cloudwatch.MetricOptions {
+  return { dimensionsMap: { ApiName: gateway.api.restApiName, Stage: gateway.stageName } };
+}
+
 /** AWS::ApiGateway::Account resources of an app, by account and region ('?' where unknown at synth). */
 const apiGatewayAccounts = new WeakMap<IConstruct, Map<string, apigateway.CfnAccount>>();
 
@@ -598,4 +694,40 @@ function registerApiGatewayAccount(scope: IConstruct, account: apigateway.CfnAcc
   const byEnv = apiGatewayAccounts.get(scope.node.root) ?? new Map<string, apigateway.CfnAccount>();
   byEnv.set(accountKey(scope), account);
   apiGatewayAccounts.set(scope.node.root, byEnv);
+}
+
+/** A gateway of another app: URL and invoke grants only. */
+class ImportedPrivateGateway extends Construct implements IPrivateGateway {
+  public readonly restApiId: string;
+  public readonly stageName: string;
+  public readonly url: string;
+  private readonly region: string;
+  private readonly account?: string;
+
+  constructor(scope: Construct, id: string, attrs: PrivateGatewayAttributes) {
+    super(scope, id);
+    const stageName = attrs.stageName ?? 'api';
+    if (!Token.isUnresolved(attrs.restApiId) && !/^[a-z0-9]{10}$/.test(attrs.restApiId)) {
+      throw new Error(`PrivateGateway.fromGatewayAttributes: restApiId "${attrs.restApiId}" is not a REST API id (10 lowercase letters and digits, the first label of https://<id>.execute-api.<region>.amazonaws.com)`);
+    }
+    this.restApiId = attrs.restApiId;
+    this.stageName = stageName;
+    this.region = attrs.region ?? Stack.of(this).region;
+    this.account = attrs.account;
+    this.url = `https://${this.restApiId}.execute-api.${this.region}.${Stack.of(this).urlSuffix}/${stageName}/`;
+  }
+
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [Stack.of(this).formatArn({
+        service: 'execute-api',
+        region: this.region,
+        account: this.account,
+        resource: this.restApiId,
+        resourceName: `${this.stageName}/*/*`,
+      })],
+    });
+  }
 }

@@ -3,7 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { AppArtifactBucket } from './app-artifacts';
 import { KafkaClientAuthentication } from '../kafka/kafka-cluster';
-import type { DataflowPlatform } from '../platform';
+import type { IDataflowPlatform } from '../platform';
 import { fargateSizeProblem } from '../private/fargate';
 import { JVM_NON_HEAP_MIB, jvmBudgetProblem, largestHeapMiB, STREAM_APP_NON_HEAP_MIB } from '../private/jvm';
 import { DATAFLOW, SCDF_DEFAULT_VERSION, SKIPPER, SKIPPER_STREAM_APP_PORTS } from '../private/scdf';
@@ -141,7 +141,7 @@ export interface SpringCloudDataFlowOptions {
  */
 export interface SpringCloudDataFlowProps extends SpringCloudDataFlowOptions {
   /** The platform to run on; it needs its database and Kafka cluster. */
-  readonly platform: DataflowPlatform;
+  readonly platform: IDataflowPlatform;
 }
 
 /**
@@ -297,7 +297,7 @@ export class SpringCloudDataFlow extends Construct {
     }
   }
 
-  private image(platform: DataflowPlatform, repository: string, override?: ecs.ContainerImage): ecs.ContainerImage {
+  private image(platform: IDataflowPlatform, repository: string, override?: ecs.ContainerImage): ecs.ContainerImage {
     return override ?? platform.publicImage(`${repository}:${this.version}`);
   }
 }

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -516,6 +517,29 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
     }
 
     acknowledgeComplianceFindings(this);
+  }
+
+  /** Average CPU utilization of the service's tasks (AWS/ECS `CPUUtilization`, percent). */
+  public metricCpuUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.service.metricCpuUtilization(props);
+  }
+
+  /** Average memory utilization of the service's tasks (AWS/ECS `MemoryUtilization`, percent). */
+  public metricMemoryUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.service.metricMemoryUtilization(props);
+  }
+
+  /**
+   * Targets the load balancer counts healthy (AWS/NetworkELB `HealthyHostCount`).
+   * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-cloudwatch-metrics.html
+   */
+  public metricHealthyTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.targetGroup.metrics.healthyHostCount(props);
+  }
+
+  /** Targets the load balancer counts unhealthy (AWS/NetworkELB `UnHealthyHostCount`). */
+  public metricUnhealthyTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.targetGroup.metrics.unHealthyHostCount(props);
   }
 
   /**

@@ -4,6 +4,7 @@ import { App, CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib'
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ApiAuthorization, ApiAuthorizationType, PrivateGateway, PrivateNetwork } from '../../src';
@@ -227,5 +228,35 @@ describe('PrivateGateway: what AWS would create on its behalf is its own', () =>
     });
     expectNoNagFindings(gw);
     expectNoNagFindings(network);
+  });
+});
+
+describe('callers in another app, and metrics', () => {
+  test('fromGatewayAttributes gives the URL and invoke grants of a deployed gateway', () => {
+    const stack = newTestStack();
+    const imported = PrivateGateway.fromGatewayAttributes(stack, 'Remote', { restApiId: 'a1b2c3d4e5', stageName: 'v1', account: '210987654321' });
+    expect(stack.resolve(imported.url)).toEqual({ 'Fn::Join': ['', ['https://a1b2c3d4e5.execute-api.us-east-1.', { Ref: 'AWS::URLSuffix' }, '/v1/']] });
+    const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+    imported.grantInvoke(role);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [Match.objectLike({
+          Action: 'execute-api:Invoke',
+          Resource: 'arn:aws:execute-api:us-east-1:210987654321:a1b2c3d4e5/v1/*/*',
+        })],
+      },
+    });
+    expect(() => PrivateGateway.fromGatewayAttributes(stack, 'Bad', { restApiId: 'https://x' })).toThrow(/restApiId "https:\/\/x" is not a REST API id/);
+  });
+
+  test('stage metrics: 5XX, 4XX, latency and count by ApiName and Stage', () => {
+    const { stack, gw } = gateway();
+    addRouteWithListener(stack, gw, 'orders', 8080);
+    for (const [metric, name] of [[gw.metricServerError(), '5XXError'], [gw.metricClientError(), '4XXError'], [gw.metricLatency(), 'Latency'], [gw.metricCount(), 'Count']] as const) {
+      expect(metric.metricName).toBe(name);
+      expect(metric.namespace).toBe('AWS/ApiGateway');
+      expect(Object.keys(metric.dimensions ?? {}).sort()).toEqual(['ApiName', 'Stage']);
+      expect(metric.dimensions!.Stage).toBe('api');
+    }
   });
 });

@@ -156,3 +156,16 @@ describe('tokens pass through validation', () => {
     })).not.toThrow();
   });
 });
+
+describe('metrics', () => {
+  test('CPU and memory from AWS/ECS, healthy and unhealthy targets from AWS/NetworkELB', () => {
+    const { make } = standalone();
+    const service = make();
+    expect([service.metricCpuUtilization(), service.metricMemoryUtilization()].map(m => [m.namespace, m.metricName]))
+      .toEqual([['AWS/ECS', 'CPUUtilization'], ['AWS/ECS', 'MemoryUtilization']]);
+    for (const [metric, name] of [[service.metricHealthyTargets(), 'HealthyHostCount'], [service.metricUnhealthyTargets(), 'UnHealthyHostCount']] as const) {
+      expect([metric.namespace, metric.metricName]).toEqual(['AWS/NetworkELB', name]);
+      expect(Object.keys(metric.dimensions ?? {}).sort()).toEqual(['LoadBalancer', 'TargetGroup']);
+    }
+  });
+});
