@@ -1,9 +1,10 @@
-import { Annotations, Aws, CfnResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnResource, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { azIdChoice, supportedAzIds, VPC_LINK_V2_AZ_IDS } from '../private/availability-zones';
 import { DEFAULT_VPC_CIDR, validateNetworkProps } from '../private/cidr';
 import { findEndpointSet, registerEndpointSet, VpcEndpointSet } from '../private/endpoints';
 import { createLogEncryptionKey, functionLogGroup, LogGroupSettings } from '../private/kms';
@@ -20,7 +21,14 @@ export interface PrivateNetworkProps {
    * and the endpoints are added to it unless `createEndpoints` is false.
    * Cannot be combined with `cidr`, `maxAzs` or `subnetCidrMask`.
    *
-   * @default - a new VPC with only PRIVATE_ISOLATED subnets
+   * The selected subnets must lie in AZ IDs (not names: `us-east-1a` is a different AZ in each
+   * account) where API Gateway VPC links V2 and Amazon MSK client subnets are supported, or the
+   * deployment fails: in us-east-1, for example, neither supports `use1-az3`. The network leaves
+   * a supplied VPC's subnets as they are.
+   *
+   * @default - a new VPC with only PRIVATE_ISOLATED subnets, in AZ IDs that VPC links V2 and MSK support
+   * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html#apigateway-vpc-links-v2-availability
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-msk-cluster-brokernodegroupinfo.html
    */
   readonly vpc?: ec2.IVpc;
 
@@ -38,7 +46,9 @@ export interface PrivateNetworkProps {
    * How many Availability Zones the new VPC spans.
    *
    * At least 2, so that a single AZ failure does not take the platform down.
-   * In a stack without a concrete account and region CDK can only use 2 AZs.
+   * In a stack without a concrete account and region CDK can only use 2 AZs. In a region where
+   * API Gateway VPC links V2 and Amazon MSK share fewer AZ IDs (2 in us-west-1, ap-east-1,
+   * ca-central-1 and eu-west-3), the VPC spans those, with a warning.
    *
    * @default 2
    */
@@ -168,11 +178,12 @@ export class PrivateNetwork extends Construct {
     this.s3GatewayEndpointId = props.s3GatewayEndpointId;
 
     if (props.vpc) {
+      // The user's subnets stay where they are (see the `vpc` prop).
       this.vpc = props.vpc;
     } else {
       const vpc = new ec2.Vpc(this, 'Vpc', {
         ipAddresses: ec2.IpAddresses.cidr(props.cidr ?? DEFAULT_VPC_CIDR),
-        maxAzs: props.maxAzs ?? 2,
+        maxAzs: this.maxAzsWithSupportedIds(props.maxAzs ?? 2),
         natGateways: 0,
         subnetConfiguration: [{
           name: 'Isolated',
@@ -189,6 +200,7 @@ export class PrivateNetwork extends Construct {
         Annotations.of(this).addWarningV2('cdk-dataflow-platform:maxAzsWithoutEnv',
           `${this.node.path}: maxAzs is ${props.maxAzs}, but the stack has no concrete account and region, so the VPC gets ${vpc.availabilityZones.length} AZs; give the stack an env ({ account, region }) for ${props.maxAzs}`);
       }
+      this.placeInSupportedAzIds(vpc);
 
       const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
       const logSettings: LogGroupSettings = {
@@ -330,6 +342,77 @@ export class PrivateNetwork extends Construct {
       : 'an S3 gateway endpoint (give its id as s3GatewayEndpointId where a bucket policy needs it)';
     Annotations.of(this).addWarningV2('cdk-dataflow-platform:endpointsAssumed',
       `${this.node.path}: createEndpoints is false, so the tasks assume the VPC already has interface endpoints with private DNS for ${REQUIRED_INTERFACE_ENDPOINTS.map(([, s]) => shortName(s)).join(', ')} in their subnets, reachable on 443, and ${s3} admitting ECR's image layer bucket; without them tasks cannot pull images, write logs or read secrets, and stay PENDING.`);
+  }
+
+  /**
+   * `maxAzs`, or fewer where the stack's region has fewer AZ IDs in which API Gateway VPC links V2
+   * and Amazon MSK both work: a subnet anywhere else would fail the deployment.
+   */
+  private maxAzsWithSupportedIds(maxAzs: number): number {
+    const region = Stack.of(this).region;
+    const ids = supportedAzIds(region);
+    if (Token.isUnresolved(maxAzs) || !ids || maxAzs <= ids.length) {
+      return maxAzs;
+    }
+    Annotations.of(this).addWarningV2('cdk-dataflow-platform:maxAzsAboveSupportedAzIds',
+      `${this.node.path}: maxAzs is ${maxAzs}, but in ${region} API Gateway VPC links V2 and Amazon MSK both work in ${ids.length} AZ IDs only (${ids.join(', ')}), so the VPC spans ${ids.length}; set maxAzs to ${ids.length} to silence this warning`);
+    return ids.length;
+  }
+
+  /**
+   * Puts the isolated subnets of a new VPC in AZ IDs where API Gateway VPC links V2 and Amazon
+   * MSK client subnets both work (src/private/availability-zones.ts): AZ names map to different
+   * AZs in each account, so `us-east-1a` is `use1-az3`, which neither supports, in some accounts.
+   * Each subnet gets `AvailabilityZoneId` instead of `AvailabilityZone`; the construct ids, the
+   * logical ids and the CIDR plan stay as `ec2.Vpc` made them. `ec2.Vpc` keeps believing its
+   * subnets are in the AZ names it chose: distinct names, distinct AZ IDs, so whatever picks one
+   * subnet per AZ (the MSK client subnets) still picks subnets in distinct AZs.
+   *
+   * In a stack whose region is a token, conditions on `AWS::Region` choose at deploy time; a
+   * region the table does not list keeps the AZ names, as does a concrete such region (with a
+   * warning).
+   */
+  private placeInSupportedAzIds(vpc: ec2.Vpc): void {
+    const region = Stack.of(this).region;
+    const subnets = vpc.isolatedSubnets.map(subnet => subnet.node.defaultChild as ec2.CfnSubnet);
+    if (Token.isUnresolved(region)) {
+      const choice = azIdChoice(this, subnets.length);
+      if (!choice) {
+        Annotations.of(this).addWarningV2('cdk-dataflow-platform:azIdsUnknown',
+          `${this.node.path}: no region has ${subnets.length} AZ IDs in which API Gateway VPC links V2 and Amazon MSK both work, so the subnets keep CDK's AZ names, which may map to AZ IDs these services reject; use fewer AZs`);
+        return;
+      }
+      const left = VPC_LINK_V2_AZ_IDS.map(([r]) => r).filter(r => !choice.regions.includes(r));
+      if (left.length > 0) {
+        Annotations.of(this).addWarningV2('cdk-dataflow-platform:azIdsTooFew',
+          `${this.node.path}: the VPC has ${subnets.length} subnets, but API Gateway VPC links V2 and Amazon MSK share fewer AZ IDs in ${left.join(', ')}: deployed there, the subnets keep CDK's AZ names, which may map to AZ IDs these services reject; use 2 AZs for those regions`);
+      }
+      subnets.forEach((subnet, i) => {
+        const name = subnet.availabilityZone ?? Fn.select(i, Fn.getAzs());
+        subnet.availabilityZone = Token.asString(Fn.conditionIf(choice.regionKnown.logicalId, Aws.NO_VALUE, name));
+        subnet.availabilityZoneId = choice.azIdOf(i);
+        // The validator reads both keys as present; it does not evaluate Fn::If to AWS::NoValue.
+        Validations.of(subnet).acknowledge({
+          id: 'CloudFormation-Validate::F3020',
+          reason: `Exactly one of AvailabilityZone and AvailabilityZoneId is set: both are Fn::If on conditions over AWS::Region, AvailabilityZoneId where ${choice.regionKnown.node.id} holds and AWS::NoValue elsewhere, AvailabilityZone the other way round.`,
+        });
+      });
+      return;
+    }
+    const ids = supportedAzIds(region);
+    if (!ids) {
+      Annotations.of(this).addWarningV2('cdk-dataflow-platform:azIdsUnknown',
+        `${this.node.path}: the AZ IDs in which API Gateway VPC links V2 and Amazon MSK work in ${region} are not known to this library, so the subnets keep CDK's AZ names (${vpc.availabilityZones.join(', ')}), which may map to AZ IDs these services reject. See https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html#apigateway-vpc-links-v2-availability; if the deployment fails, pass a vpc whose subnets are in supported AZ IDs`);
+      return;
+    }
+    if (subnets.length > ids.length) {
+      // maxAzsWithSupportedIds keeps the VPC within the table.
+      throw new Error(`PrivateNetwork: internal error: ${subnets.length} subnets for ${ids.length} supported AZ IDs in ${region}`);
+    }
+    subnets.forEach((subnet, i) => {
+      subnet.availabilityZone = undefined;
+      subnet.availabilityZoneId = ids[i];
+    });
   }
 
   /**

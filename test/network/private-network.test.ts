@@ -1,10 +1,13 @@
-import { App, CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Aws, CfnCondition, CfnElement, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { PrivateNetwork } from '../../src';
-import { expectNoNagFindings, newTestStack } from '../helpers/gates';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { KafkaCluster, PrivateNetwork } from '../../src';
+import { MSK_EXCLUDED_AZ_IDS, supportedAzIds, VPC_LINK_V2_AZ_IDS } from '../../src/private/availability-zones';
+import { expectNoNagFindings, newTestStack, TEST_ENV, testContext } from '../helpers/gates';
+import { newStrictApp } from '../helpers/strict';
 
 function synth(build: (stack: Stack) => void): Template {
   const stack = newTestStack();
@@ -322,5 +325,270 @@ describe('PrivateNetwork: what AWS would create on its behalf is its own', () =>
     const group = Template.fromStack(stack).toJSON().Resources[groupId];
     expect(group.Properties.SecurityGroupEgress).toHaveLength(1);
     expect(JSON.stringify(group.Properties.SecurityGroupEgress)).not.toContain('0.0.0.0/0');
+  });
+});
+
+/**
+ * API Gateway VPC links V2 work in listed AZ IDs only ("Availability by Region",
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html#apigateway-vpc-links-v2-availability),
+ * and MSK client subnets "can't occupy the Availability Zone with ID use1-az3"
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-msk-cluster-brokernodegroupinfo.html).
+ * AZ names map to different AZ IDs in each account: a subnet placed by name can land in use1-az3.
+ */
+describe('PrivateNetwork puts a new VPC in AZ IDs that VPC links V2 and MSK support', () => {
+  /** us-east-1 from the VPC links page, in its order; use1-az3 is missing there and excluded by MSK. */
+  const US_EAST_1 = ['use1-az1', 'use1-az2', 'use1-az4', 'use1-az5', 'use1-az6'];
+
+  function subnetsOf(stack: Stack): Array<Record<string, any>> {
+    return Object.values(Template.fromStack(stack).findResources('AWS::EC2::Subnet')).map(r => r.Properties);
+  }
+
+  function warnings(stack: Stack, id: string): unknown[] {
+    return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(`\\[ack: cdk-dataflow-platform:${id}\\]`));
+  }
+
+  /** A stack in `region` with the AZ names a context lookup would return for it. */
+  function stackIn(region: string, names: string[]): Stack {
+    const app = new App({
+      builtinCloudFormationValidation: false,
+      context: { ...testContext(), [`availability-zones:account=${TEST_ENV.account}:region=${region}`]: names },
+    });
+    return new Stack(app, 'Regional', { env: { account: TEST_ENV.account, region } });
+  }
+
+  test('the tables are the pages\' (spot checks), and no supported AZ ID is one MSK excludes', () => {
+    expect(supportedAzIds('us-east-1')).toEqual(US_EAST_1);
+    expect(supportedAzIds('us-west-1')).toEqual(['usw1-az1', 'usw1-az3']);
+    expect(supportedAzIds('eu-west-3')).toEqual(['euw3-az1', 'euw3-az3']);
+    expect(supportedAzIds('ap-northeast-1')).toEqual(['apne1-az1', 'apne1-az2', 'apne1-az4']);
+    expect(supportedAzIds('ca-west-1')).toBeUndefined();
+    expect(supportedAzIds('constructor')).toBeUndefined();
+    expect(MSK_EXCLUDED_AZ_IDS).toEqual(['use1-az3']);
+    for (const [region] of VPC_LINK_V2_AZ_IDS) {
+      const ids = supportedAzIds(region)!;
+      expect({ region, enough: ids.length >= 2, excluded: ids.filter(id => MSK_EXCLUDED_AZ_IDS.includes(id)) })
+        .toEqual({ region, enough: true, excluded: [] });
+    }
+  });
+
+  test('in us-east-1 every subnet has a supported AvailabilityZoneId, never use1-az3, and no AvailabilityZone', () => {
+    const stack = newTestStack();
+    new PrivateNetwork(stack, 'Network');
+    const subnets = subnetsOf(stack);
+    expect(subnets).toHaveLength(2);
+    expect(subnets.map(p => p.AvailabilityZoneId)).toEqual(['use1-az1', 'use1-az2']);
+    for (const properties of subnets) {
+      expect(properties.AvailabilityZone).toBeUndefined();
+      expect(US_EAST_1).toContain(properties.AvailabilityZoneId);
+    }
+    expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toContain('use1-az3');
+  });
+
+  test.each([3, 5])('maxAzs %d in us-east-1: as many subnets, each in its own supported AZ ID', (maxAzs) => {
+    const stack = newTestStack();
+    new PrivateNetwork(stack, 'Network', { maxAzs });
+    const ids = subnetsOf(stack).map(p => p.AvailabilityZoneId);
+    expect(ids).toEqual(US_EAST_1.slice(0, maxAzs));
+    expect(new Set(ids).size).toBe(maxAzs);
+    expect(ids).not.toContain('use1-az3');
+  });
+
+  test('logical ids and CIDR blocks of the subnets are what ec2.Vpc makes (no resource is replaced but for the AZ)', () => {
+    const stack = newTestStack();
+    new PrivateNetwork(stack, 'Network');
+    const subnets = Template.fromStack(stack).findResources('AWS::EC2::Subnet');
+    expect(Object.keys(subnets)).toEqual([
+      expect.stringMatching(/^NetworkVpcIsolatedSubnet1Subnet/),
+      expect.stringMatching(/^NetworkVpcIsolatedSubnet2Subnet/),
+    ]);
+    expect(Object.values(subnets).map(r => r.Properties.CidrBlock)).toEqual(['10.0.0.0/17', '10.0.128.0/17']);
+  });
+
+  test('maxAzs above the region\'s supported AZ IDs: the VPC spans those, with a warning', () => {
+    const stack = stackIn('eu-west-3', ['eu-west-3a', 'eu-west-3b', 'eu-west-3c']);
+    const network = new PrivateNetwork(stack, 'Network', { maxAzs: 3 });
+    expect(subnetsOf(stack).map(p => p.AvailabilityZoneId)).toEqual(['euw3-az1', 'euw3-az3']);
+    expect(network.vpc.isolatedSubnets).toHaveLength(2);
+    expect(Annotations.fromStack(stack).findWarning('*',
+      Match.stringLikeRegexp('maxAzs is 3, but in eu-west-3 API Gateway VPC links V2 and Amazon MSK both work in 2 AZ IDs only \\(euw3-az1, euw3-az3\\), so the VPC spans 2'))).toHaveLength(1);
+  });
+
+  test('a region-only stack (no account) gets literal AZ IDs of its region', () => {
+    const stack = new Stack(new App({ context: testContext() }), 'RegionOnly', { env: { region: 'us-west-1' } });
+    new PrivateNetwork(stack, 'Network');
+    const subnets = subnetsOf(stack);
+    expect(subnets.map(p => p.AvailabilityZoneId)).toEqual(['usw1-az1', 'usw1-az3']);
+    expect(subnets.map(p => p.AvailabilityZone)).toEqual([undefined, undefined]);
+    expect(Template.fromStack(stack).toJSON().Conditions).toBeUndefined();
+  });
+
+  test('a concrete region the table does not know keeps the AZ names and warns', () => {
+    const stack = stackIn('xx-future-1', ['xx-future-1a', 'xx-future-1b']);
+    new PrivateNetwork(stack, 'Network');
+    const subnets = subnetsOf(stack);
+    expect(subnets.map(p => p.AvailabilityZone)).toEqual(['xx-future-1a', 'xx-future-1b']);
+    expect(subnets.map(p => p.AvailabilityZoneId)).toEqual([undefined, undefined]);
+    expect(warnings(stack, 'azIdsUnknown')).toHaveLength(1);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('in xx-future-1 are not known to this library, so the subnets keep CDK\'s AZ names \\(xx-future-1a, xx-future-1b\\)'))).toHaveLength(1);
+  });
+
+  test('a known region does not warn', () => {
+    const stack = newTestStack();
+    new PrivateNetwork(stack, 'Network', { maxAzs: 3 });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AZ IDs|AZ names'))).toEqual([]);
+  });
+
+  test('a supplied VPC\'s subnets are left as they are', () => {
+    const stack = newTestStack();
+    const vpc = new ec2.Vpc(stack, 'Own', { subnetConfiguration: [{ name: 'I', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    new PrivateNetwork(stack, 'Network', { vpc });
+    const subnets = subnetsOf(stack);
+    expect(subnets.map(p => p.AvailabilityZone)).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
+    expect(subnets.map(p => p.AvailabilityZoneId)).toEqual([undefined, undefined, undefined]);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AZ IDs|AZ names'))).toEqual([]);
+  });
+
+  describe('in a stack without env (cdk init), conditions on AWS::Region choose at deploy time', () => {
+    type Json = any;
+
+    /** Evaluates the conditions and Fn::If of a template for `region`, as CloudFormation would. */
+    function evaluator(template: Json, region: string) {
+      const condition = (expression: Json): boolean => {
+        if (typeof expression.Condition === 'string') return condition(template.Conditions[expression.Condition]);
+        if (expression['Fn::Equals']) {
+          const [a, b] = expression['Fn::Equals'].map((v: Json) => (v?.Ref === 'AWS::Region' ? region : v));
+          return a === b;
+        }
+        if (expression['Fn::Or']) {
+          expect(expression['Fn::Or'].length).toBeGreaterThanOrEqual(2);
+          expect(expression['Fn::Or'].length).toBeLessThanOrEqual(10);
+          return expression['Fn::Or'].some(condition);
+        }
+        throw new Error(`unexpected condition ${JSON.stringify(expression)}`);
+      };
+      const value = (v: Json): Json => {
+        if (v && v['Fn::If']) {
+          const [name, yes, no] = v['Fn::If'];
+          return value(condition(template.Conditions[name]) ? yes : no);
+        }
+        return v?.Ref === 'AWS::NoValue' ? undefined : v;
+      };
+      return value;
+    }
+
+    function agnostic(build: (stack: Stack) => void = stack => new PrivateNetwork(stack, 'Network'), context: Record<string, unknown> = {}): Stack {
+      const stack = new Stack(new App({ builtinCloudFormationValidation: false, context: { ...testContext(), ...context } }), 'Agnostic');
+      build(stack);
+      return stack;
+    }
+
+    let stack: Stack;
+    let template: Json;
+    beforeAll(() => {
+      stack = agnostic();
+      template = Template.fromStack(stack).toJSON();
+    });
+
+    test('each subnet: AvailabilityZone unless the region is covered, else AvailabilityZoneId from the region\'s conditions', () => {
+      const subnets = Object.values(template.Resources).filter((r: Json) => r.Type === 'AWS::EC2::Subnet') as Json[];
+      expect(subnets).toHaveLength(2);
+      subnets.forEach((subnet, i) => {
+        expect(subnet.Properties.AvailabilityZone).toEqual({
+          'Fn::If': ['RegionHas2SupportedAzIds', { Ref: 'AWS::NoValue' }, { 'Fn::Select': [i, { 'Fn::GetAZs': '' }] }],
+        });
+        // An Fn::If per region, innermost AWS::NoValue; never Fn::FindInMap (fails on a region missing from the mapping).
+        expect(subnet.Properties.AvailabilityZoneId['Fn::If'][0]).toBe('SupportedAzIdsUsEast2');
+      });
+      expect(template.Mappings).toBeUndefined();
+      expect(JSON.stringify(template)).not.toContain('Fn::FindInMap');
+      expect(template.Conditions.SupportedAzIdsUsEast1).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] });
+    });
+
+    test.each([
+      ['us-east-1', ['use1-az1', 'use1-az2']],
+      ['us-west-1', ['usw1-az1', 'usw1-az3']],
+      ['eu-west-3', ['euw3-az1', 'euw3-az3']],
+      ['ap-northeast-1', ['apne1-az1', 'apne1-az2']],
+      ['us-gov-west-1', ['usgw1-az1', 'usgw1-az2']],
+    ])('deployed to %s, the subnets are in %j and have no AZ name', (region, expected) => {
+      const value = evaluator(template, region);
+      const subnets = Object.values(template.Resources).filter((r: Json) => r.Type === 'AWS::EC2::Subnet') as Json[];
+      expect(subnets.map(s => value(s.Properties.AvailabilityZoneId))).toEqual(expected);
+      expect(subnets.map(s => value(s.Properties.AvailabilityZone))).toEqual([undefined, undefined]);
+    });
+
+    test.each(['ca-west-1', 'cn-north-1', 'xx-future-1'])('deployed to %s (not in the table), the subnets keep today\'s AZ names', (region) => {
+      const value = evaluator(template, region);
+      const subnets = Object.values(template.Resources).filter((r: Json) => r.Type === 'AWS::EC2::Subnet') as Json[];
+      expect(subnets.map(s => value(s.Properties.AvailabilityZoneId))).toEqual([undefined, undefined]);
+      expect(subnets.map(s => value(s.Properties.AvailabilityZone))).toEqual([0, 1].map(i => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })));
+    });
+
+    test('every region of the table, deployed: exactly one of the two properties, distinct supported AZ IDs, never use1-az3', () => {
+      const subnets = Object.values(template.Resources).filter((r: Json) => r.Type === 'AWS::EC2::Subnet') as Json[];
+      for (const [region, ids] of VPC_LINK_V2_AZ_IDS) {
+        const value = evaluator(template, region);
+        const chosen = subnets.map(s => value(s.Properties.AvailabilityZoneId));
+        expect({ region, chosen, names: subnets.map(s => value(s.Properties.AvailabilityZone)) })
+          .toEqual({ region, chosen: ids.slice(0, 2), names: [undefined, undefined] });
+        expect(chosen).not.toContain('use1-az3');
+      }
+    });
+
+    test('passes cdk-nag', () => {
+      expectNoNagFindings(stack);
+    });
+
+    test('passes the strict CloudFormation validator, told per subnet that it cannot evaluate Fn::If', () => {
+      const app = newStrictApp();
+      new PrivateNetwork(new Stack(app, 'Agnostic'), 'Network');
+      expect(() => app.synth()).not.toThrow();
+    });
+
+    test('the strict validator fails a subnet with both properties under Fn::If when nothing tells it otherwise', () => {
+      const app = newStrictApp();
+      const bare = new Stack(app, 'Bare');
+      const vpc = new ec2.CfnVPC(bare, 'Vpc', { cidrBlock: '10.0.0.0/16' });
+      const known = new CfnCondition(bare, 'Known', { expression: Fn.conditionEquals(bare.region, 'us-east-1') });
+      new ec2.CfnSubnet(bare, 'Subnet', {
+        vpcId: vpc.ref,
+        cidrBlock: '10.0.0.0/24',
+        availabilityZone: Token.asString(Fn.conditionIf(known.logicalId, Aws.NO_VALUE, Fn.select(0, Fn.getAzs()))),
+        availabilityZoneId: Token.asString(Fn.conditionIf(known.logicalId, 'use1-az1', Aws.NO_VALUE)),
+      });
+      expect(() => app.synth()).toThrow(/F3020|should not be included with/);
+    });
+
+    test('two networks in one stack share the conditions', () => {
+      const two = agnostic(s => {
+        new PrivateNetwork(s, 'First');
+        new PrivateNetwork(s, 'Second', { cidr: '10.1.0.0/16' });
+      });
+      const conditions = Template.fromStack(two).toJSON().Conditions;
+      expect(Object.keys(conditions)).toHaveLength(VPC_LINK_V2_AZ_IDS.length + 1);
+    });
+
+    test('MSK still finds one client subnet per AZ: the two subnets, whose AZ IDs differ', () => {
+      const withKafka = agnostic(s => {
+        const network = new PrivateNetwork(s, 'Network');
+        new KafkaCluster(s, 'Kafka', { vpc: network.vpc });
+      });
+      const t = Template.fromStack(withKafka);
+      const subnetIds = Object.keys(t.findResources('AWS::EC2::Subnet')).map(id => ({ Ref: id }));
+      t.hasResourceProperties('AWS::MSK::Cluster', { BrokerNodeGroupInfo: Match.objectLike({ ClientSubnets: subnetIds }) });
+    });
+
+    test('with more AZs (availability-zone fallback context), regions with fewer supported AZ IDs keep names, with a warning', () => {
+      const three = agnostic(s => new PrivateNetwork(s, 'Network', { maxAzs: 3 }),
+        { [cxapi.AVAILABILITY_ZONE_FALLBACK_CONTEXT_KEY]: ['x-1a', 'x-1b', 'x-1c'] });
+      const json = Template.fromStack(three).toJSON();
+      const subnets = Object.values(json.Resources).filter((r: Json) => r.Type === 'AWS::EC2::Subnet') as Json[];
+      expect(subnets).toHaveLength(3);
+      expect(subnets.map(s => evaluator(json, 'us-east-1')(s.Properties.AvailabilityZoneId))).toEqual(['use1-az1', 'use1-az2', 'use1-az4']);
+      expect(subnets.map(s => evaluator(json, 'us-west-1')(s.Properties.AvailabilityZone))).toEqual(['x-1a', 'x-1b', 'x-1c']);
+      expect(subnets.map(s => evaluator(json, 'us-west-1')(s.Properties.AvailabilityZoneId))).toEqual([undefined, undefined, undefined]);
+      expect(Annotations.fromStack(three).findWarning('*',
+        Match.stringLikeRegexp('share fewer AZ IDs in us-west-1, ap-east-1, ca-central-1, eu-west-3'))).toHaveLength(1);
+    });
   });
 });
