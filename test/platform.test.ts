@@ -315,6 +315,17 @@ describe('DataflowPlatform with two services', () => {
     expect(billingService.DependsOn ?? []).not.toContain(logicalId(stack, orders.service));
   });
 
+  test('development: the interface endpoints sit in one AZ (cost); production: in every AZ', () => {
+    for (const endpoint of Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }))) {
+      expect(endpoint.Properties.SubnetIds).toHaveLength(1);
+    }
+    const { stack: prodStack, platform: prod } = platformWith({ production: true });
+    prod.addService('orders', { image: image(prodStack), port: 8080 });
+    for (const endpoint of Object.values(Template.fromStack(prodStack).findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }))) {
+      expect(endpoint.Properties.SubnetIds).toHaveLength(3);
+    }
+  });
+
   test('no ECS endpoints in a region where Fargate does not need them', () => {
     // "Tasks using the Fargate launch type don't require the interface VPC endpoints for Amazon ECS"
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html

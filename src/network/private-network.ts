@@ -90,6 +90,16 @@ export interface PrivateNetworkProps {
   readonly s3GatewayEndpointId?: string;
 
   /**
+   * Whether the interface endpoints sit in one AZ only (each costs about 7.30 USD a month per AZ).
+   * Tasks in the other AZs reach them across AZs; if that AZ fails, tasks elsewhere can no longer
+   * pull images, write logs or read secrets. For development: `DataflowPlatform` turns it on
+   * unless `production`.
+   *
+   * @default false
+   */
+  readonly endpointsInOneAz?: boolean;
+
+  /**
    * How long VPC flow logs are kept (new VPC only), and the logs of the function that strips the
    * new VPC's default security group.
    *
@@ -167,6 +177,8 @@ export class PrivateNetwork extends Construct {
   /** The VPC's shared endpoints; undefined when this network creates none. */
   private readonly endpoints?: VpcEndpointSet;
   private readonly s3GatewayEndpointId?: string;
+  /** Where new interface endpoints go: the network's subnets, or the first of them only. */
+  private readonly endpointSubnets: ec2.SubnetSelection;
 
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps = {}) {
@@ -224,6 +236,9 @@ export class PrivateNetwork extends Construct {
     }
 
     this.subnets = props.subnets ?? defaultSubnets(this.vpc);
+    this.endpointSubnets = props.endpointsInOneAz
+      ? { subnets: this.vpc.selectSubnets(this.subnets).subnets.slice(0, 1) }
+      : this.subnets;
 
     if (!(props.createEndpoints ?? true)) {
       if (props.s3GatewayEndpointId !== undefined) {
@@ -307,7 +322,7 @@ export class PrivateNetwork extends Construct {
     const endpoint = this.endpoints.interfaces.get(service.name) ?? new ec2.InterfaceVpcEndpoint(this, id, {
       vpc: this.vpc,
       service,
-      subnets: this.subnets,
+      subnets: this.endpointSubnets,
       privateDnsEnabled: true,
       securityGroups: [this.endpoints.securityGroup],
       open: false,

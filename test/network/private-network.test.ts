@@ -592,3 +592,17 @@ describe('PrivateNetwork puts a new VPC in AZ IDs that VPC links V2 and MSK supp
     });
   });
 });
+
+describe('endpoints in one AZ', () => {
+  test('endpointsInOneAz puts each interface endpoint in the first subnet only; by default they span every AZ', () => {
+    for (const [endpointsInOneAz, count] of [[true, 1], [undefined, 2]] as const) {
+      const stack = newTestStack();
+      new PrivateNetwork(stack, 'Network', { endpointsInOneAz });
+      const endpoints = Object.values(Template.fromStack(stack).findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }));
+      expect(endpoints.length).toBeGreaterThan(0);
+      for (const endpoint of endpoints) {
+        expect(endpoint.Properties.SubnetIds).toHaveLength(count);
+      }
+    }
+  });
+});
