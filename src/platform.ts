@@ -412,31 +412,45 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
     super(scope, id);
     this.environmentName = props.environmentName ?? 'dev';
     this.production = props.production ?? false;
-    if (!Token.isUnresolved(this.environmentName) && !ENVIRONMENT_NAME.test(this.environmentName)) {
-      throw new Error(`DataflowPlatform: environmentName "${this.environmentName}" must be 1 to 32 lowercase letters, digits or hyphens, starting with a letter; for example "dev" or "prod"`);
-    }
+    validatePlatformProps(this.environmentName, props);
     Tags.of(this).add('cdk-dataflow-platform:environment', this.environmentName);
-    for (const [prop, options] of [['database', props.database], ['kafka', props.kafka], ['springCloudDataFlow', props.springCloudDataFlow], ['kafkaConsole', props.kafkaConsole]] as const) {
-      // A switched-off feature rejects its options, rather than ignoring them.
-      const set = options && options.enabled === false ? Object.keys(options).filter(k => k !== 'enabled' && (options as Record<string, unknown>)[k] !== undefined) : [];
-      if (set.length > 0) {
-        throw new Error(`DataflowPlatform: ${prop}.enabled is false, but ${prop} also sets ${set.join(', ')}, which would be ignored; remove ${set.length > 1 ? 'them' : 'it'}, or turn ${prop} on`);
-      }
-    }
-    if (props.network) {
-      const clash = (['vpc', 'cidr', 'maxAzs', 'createEndpoints', 's3GatewayEndpointId', 'endpointsInOneAz'] as const).filter(p => props[p] !== undefined);
-      if (clash.length > 0) {
-        throw new Error(`DataflowPlatform: network is given, so ${clash.join(', ')} cannot be set too (the network's VPC and endpoints are used as they are); set ${clash.length > 1 ? 'them' : 'it'} on the PrivateNetwork, or drop network`);
-      }
-    }
 
     this.logRetention = props.logRetention ?? (this.production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
     this.retentionIsDevelopmentDefault = props.logRetention === undefined && !this.production;
     this.logRemovalPolicy = props.logRemovalPolicy ?? (this.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
     this.logEncryptionKey = props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', this.logRemovalPolicy);
 
-    // --- Network --------------------------------------------------------------------------------
-    this.network = props.network ?? new PrivateNetwork(this, 'Network', {
+    this.network = this.createNetwork(props);
+    this.vpc = this.network.vpc;
+    this.addEcsEndpoints();
+    this.cluster = this.createCluster(props);
+    this.namespace = this.cluster.defaultCloudMapNamespace!;
+    this.executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `ECS task execution role of the services of ${this.node.path}`,
+    });
+    this.maxServicesPerStack = props.maxServicesPerStack ?? 20;
+    this.shards = [{ scope: this, executionRole: this.executionRole, services: 0, policyAcknowledged: false }];
+    this.imageSource = props.imageSource ?? ImageSource.copyToEcr();
+    this.images = this.createImageResolver();
+    this.gateway = this.createGateway(props);
+    this.database = this.createDatabase(props);
+    this.kafka = this.createKafka(props);
+    this.springCloudDataFlow = this.createSpringCloudDataFlow(props);
+    this.dataflowServer = this.springCloudDataFlow?.dataflowServer;
+    this.skipperServer = this.springCloudDataFlow?.skipperServer;
+    if (props.kafkaConsole?.enabled ?? false) {
+      this.kafkaConsole = this.addKafkaConsole(props.kafkaConsole!);
+    }
+    if (props.outputs ?? true) {
+      this.addOutputs();
+    }
+    this.acknowledgeFindings(props);
+    this.node.addValidation({ validate: () => this.validateConnections() });
+  }
+
+  private createNetwork(props: DataflowPlatformProps): PrivateNetwork {
+    return props.network ?? new PrivateNetwork(this, 'Network', {
       vpc: props.vpc,
       cidr: props.cidr,
       maxAzs: props.vpc ? undefined : (props.maxAzs ?? (this.production ? 3 : 2)),
@@ -447,17 +461,13 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
       logEncryptionKey: props.vpc ? undefined : this.logEncryptionKey,
       logRemovalPolicy: props.vpc ? undefined : this.logRemovalPolicy,
     });
-    this.vpc = this.network.vpc;
-    if (this.network.flowLogGroup) {
-      this.acknowledgeDevelopmentRetention(this.network.flowLogGroup);
-    }
-    this.addEcsEndpoints();
+  }
 
-    // --- Cluster with a Service Connect namespace (HTTP: no Route 53 zone) --------------------
-    const containerInsights = props.containerInsights ?? this.production;
-    this.cluster = new ecs.Cluster(this, 'Cluster', {
+  /** The cluster, with a Service Connect namespace of type HTTP (no Route 53 zone). */
+  private createCluster(props: DataflowPlatformProps): ecs.Cluster {
+    return new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
-      containerInsightsV2: containerInsights ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
+      containerInsightsV2: this.containerInsights(props) ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
       enableFargateCapacityProviders: true,
       defaultCloudMapNamespace: {
         name: `${this.environmentName}-${Names.uniqueResourceName(this, { maxLength: 48, separator: '-' })}`.toLowerCase(),
@@ -465,25 +475,14 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
         useForServiceConnect: true,
       },
     });
-    this.namespace = this.cluster.defaultCloudMapNamespace!;
-    if (!containerInsights) {
-      const reason = 'Development platform: Container Insights is a cost (custom metrics), not a control; the AWS/ECS service metrics remain. production: true (or containerInsights: true) turns it on.';
-      acknowledge(this.cluster, 'ECS4', [NAG_PACKS.awsSolutions], reason);
-      acknowledgeControl(this.cluster, 'ecs_container_insights_enabled_check', reason);
-    }
+  }
 
-    this.executionRole = new iam.Role(this, 'ExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: `ECS task execution role of the services of ${this.node.path}`,
-    });
-    const perStack = props.maxServicesPerStack ?? 20;
-    this.maxServicesPerStack = perStack;
-    if (!Token.isUnresolved(perStack) && !(Number.isInteger(perStack) && perStack >= 1 && perStack <= 30)) {
-      throw new Error(`DataflowPlatform: maxServicesPerStack ${this.maxServicesPerStack} must be a whole number from 1 to 30 (about 15 resources a service, 500 per stack)`);
-    }
-    this.shards = [{ scope: this, executionRole: this.executionRole, services: 0, policyAcknowledged: false }];
-    this.imageSource = props.imageSource ?? ImageSource.copyToEcr();
-    this.images = new ImageResolver(this, 'Images', {
+  private containerInsights(props: DataflowPlatformProps): boolean {
+    return props.containerInsights ?? this.production;
+  }
+
+  private createImageResolver(): ImageResolver {
+    return new ImageResolver(this, 'Images', {
       source: this.imageSource,
       executionRole: this.executionRole,
       removalPolicy: this.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -491,9 +490,10 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
       logRetention: this.logRetention,
       logRemovalPolicy: this.logRemovalPolicy,
     });
+  }
 
-    // --- Gateway --------------------------------------------------------------------------------
-    this.gateway = new PrivateGateway(this, 'Gateway', {
+  private createGateway(props: DataflowPlatformProps): PrivateGateway {
+    return new PrivateGateway(this, 'Gateway', {
       vpc: this.vpc,
       subnets: this.network.subnets,
       authorization: props.apiAuthorization,
@@ -508,11 +508,11 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
       deletionProtection: this.production,
       cloudWatchRole: props.apiGatewayCloudWatchRole,
     });
-    this.acknowledgeDevelopmentRetention(this.gateway.accessLogGroup);
+  }
 
-    // --- Data tier --------------------------------------------------------------------------------
-    // Where the data services live and how their logs are kept: the platform's choices.
-    const dataPlacement = {
+  /** Where the data services live and how their logs are kept: the platform's choices. */
+  private dataPlacement() {
+    return {
       vpc: this.vpc,
       subnets: this.network.subnets,
       production: this.production,
@@ -520,38 +520,45 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
       logEncryptionKey: this.logEncryptionKey,
       logRemovalPolicy: this.logRemovalPolicy,
     };
-    if (props.database?.enabled ?? true) {
-      this.database = new PostgresDatabase(this, 'Database', { ...withoutEnabled(props.database), ...dataPlacement });
-      for (const logGroup of this.database.logGroups) {
+  }
+
+  private createDatabase(props: DataflowPlatformProps): PostgresDatabase | undefined {
+    return (props.database?.enabled ?? true)
+      ? new PostgresDatabase(this, 'Database', { ...withoutEnabled(props.database), ...this.dataPlacement() })
+      : undefined;
+  }
+
+  private createKafka(props: DataflowPlatformProps): KafkaCluster | undefined {
+    return (props.kafka?.enabled ?? true)
+      ? new KafkaCluster(this, 'Kafka', { ...withoutEnabled(props.kafka), ...this.dataPlacement() })
+      : undefined;
+  }
+
+  private createSpringCloudDataFlow(props: DataflowPlatformProps): SpringCloudDataFlow | undefined {
+    return (props.springCloudDataFlow?.enabled ?? true)
+      ? new SpringCloudDataFlow(this, 'SpringCloudDataFlow', { ...withoutEnabled(props.springCloudDataFlow), platform: this })
+      : undefined;
+  }
+
+  /** The findings the platform's own parts accept (services acknowledge theirs when added). */
+  private acknowledgeFindings(props: DataflowPlatformProps): void {
+    const logGroups = [
+      this.network.flowLogGroup,
+      this.gateway.accessLogGroup,
+      ...(this.database?.logGroups ?? []),
+      this.kafka?.logGroup,
+      this.springCloudDataFlow?.appArtifacts?.autoDeleteLogGroup,
+    ];
+    for (const logGroup of logGroups) {
+      if (logGroup) {
         this.acknowledgeDevelopmentRetention(logGroup);
       }
     }
-    if (props.kafka?.enabled ?? true) {
-      this.kafka = new KafkaCluster(this, 'Kafka', { ...withoutEnabled(props.kafka), ...dataPlacement });
-      this.acknowledgeDevelopmentRetention(this.kafka.logGroup);
+    if (!this.containerInsights(props)) {
+      const reason = 'Development platform: Container Insights is a cost (custom metrics), not a control; the AWS/ECS service metrics remain. production: true (or containerInsights: true) turns it on.';
+      acknowledge(this.cluster, 'ECS4', [NAG_PACKS.awsSolutions], reason);
+      acknowledgeControl(this.cluster, 'ecs_container_insights_enabled_check', reason);
     }
-
-    // --- Spring Cloud Data Flow and the Kafka console -------------------------------------------
-    if (props.springCloudDataFlow?.enabled ?? true) {
-      this.springCloudDataFlow = new SpringCloudDataFlow(this, 'SpringCloudDataFlow', {
-        ...withoutEnabled(props.springCloudDataFlow),
-        platform: this,
-      });
-      this.dataflowServer = this.springCloudDataFlow.dataflowServer;
-      this.skipperServer = this.springCloudDataFlow.skipperServer;
-      const autoDeleteLogs = this.springCloudDataFlow.appArtifacts?.autoDeleteLogGroup;
-      if (autoDeleteLogs) {
-        this.acknowledgeDevelopmentRetention(autoDeleteLogs);
-      }
-    }
-    if (props.kafkaConsole?.enabled ?? false) {
-      this.kafkaConsole = this.addKafkaConsole(props.kafkaConsole!);
-    }
-
-    if (props.outputs ?? true) {
-      this.addOutputs();
-    }
-    this.node.addValidation({ validate: () => this.validateConnections() });
   }
 
   /**
@@ -899,6 +906,30 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
       acknowledgeControl(logGroup, 'cloudwatch_log_group_retention_period_check',
         'Development platform: logs are kept one month; production: true (or logRetention) keeps them a year or more.');
     }
+  }
+}
+
+/** Checks the props before anything is built; messages name the prop, the value and the fix. */
+function validatePlatformProps(environmentName: string, props: DataflowPlatformProps): void {
+  if (!Token.isUnresolved(environmentName) && !ENVIRONMENT_NAME.test(environmentName)) {
+    throw new Error(`DataflowPlatform: environmentName "${environmentName}" must be 1 to 32 lowercase letters, digits or hyphens, starting with a letter; for example "dev" or "prod"`);
+  }
+  for (const [prop, options] of [['database', props.database], ['kafka', props.kafka], ['springCloudDataFlow', props.springCloudDataFlow], ['kafkaConsole', props.kafkaConsole]] as const) {
+    // A switched-off feature rejects its options, rather than ignoring them.
+    const set = options && options.enabled === false ? Object.keys(options).filter(k => k !== 'enabled' && (options as Record<string, unknown>)[k] !== undefined) : [];
+    if (set.length > 0) {
+      throw new Error(`DataflowPlatform: ${prop}.enabled is false, but ${prop} also sets ${set.join(', ')}, which would be ignored; remove ${set.length > 1 ? 'them' : 'it'}, or turn ${prop} on`);
+    }
+  }
+  if (props.network) {
+    const clash = (['vpc', 'cidr', 'maxAzs', 'createEndpoints', 's3GatewayEndpointId', 'endpointsInOneAz'] as const).filter(p => props[p] !== undefined);
+    if (clash.length > 0) {
+      throw new Error(`DataflowPlatform: network is given, so ${clash.join(', ')} cannot be set too (the network's VPC and endpoints are used as they are); set ${clash.length > 1 ? 'them' : 'it'} on the PrivateNetwork, or drop network`);
+    }
+  }
+  const perStack = props.maxServicesPerStack;
+  if (perStack !== undefined && !Token.isUnresolved(perStack) && !(Number.isInteger(perStack) && perStack >= 1 && perStack <= 30)) {
+    throw new Error(`DataflowPlatform: maxServicesPerStack ${perStack} must be a whole number from 1 to 30 (about 15 resources a service, 500 per stack)`);
   }
 }
 
