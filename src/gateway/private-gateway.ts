@@ -282,162 +282,42 @@ export class PrivateGateway extends Construct implements IPrivateGateway {
 
   constructor(scope: Construct, id: string, props: PrivateGatewayProps) {
     super(scope, id);
-    const stageName = props.stageName ?? 'api';
-    if (!Token.isUnresolved(stageName) && !/^[A-Za-z0-9_-]{1,128}$/.test(stageName)) {
-      throw new Error(`PrivateGateway: stageName "${stageName}" may only contain letters, digits, "-" and "_" (1 to 128); choose for example "api"`);
-    }
-    for (const [prop, value] of [['throttlingRateLimit', props.throttlingRateLimit], ['throttlingBurstLimit', props.throttlingBurstLimit]] as const) {
-      if (value !== undefined && !Token.isUnresolved(value) && !(value >= 0)) {
-        throw new Error(`PrivateGateway: ${prop} must be zero or more, got ${value}`);
-      }
-    }
+    validateGatewayProps(props);
+
     this.authorization = props.authorization ?? ApiAuthorization.iam();
-    const subnets = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
-
-    // --- Load balancer -------------------------------------------------------------------------
-    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
-      vpc: props.vpc,
-      description: 'Internal NLBs: traffic from the API Gateway VPC link only',
-      allowAllOutbound: false,
-    });
+    this.stageName = props.stageName ?? 'api';
     this.vpc = props.vpc;
-    this.subnets = subnets;
+    this.subnets = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     this.deletionProtection = props.deletionProtection ?? false;
-    this.loadBalancer = this.addLoadBalancer();
-    // Listeners are the only ports an NLB answers on, so one rule each way covers every route:
-    // the link may reach the load balancers (TCP), the load balancers may reach tasks in the VPC.
-    this.loadBalancerSecurityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.allTcp(),
-      'Load balancers to the tasks of the routes (each task group admits its own port only)');
 
-    // --- VPC link (v2): one link for the whole API --------------------------------------------
-    this.vpcLinkSecurityGroup = new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
-      vpc: props.vpc,
-      description: 'API Gateway VPC link: may reach the internal NLBs only',
-      allowAllOutbound: false,
-    });
-    this.vpcLink = new apigwv2.VpcLink(this, 'VpcLink', {
-      vpc: props.vpc,
-      subnets,
-      securityGroups: [this.vpcLinkSecurityGroup],
-    });
+    this.loadBalancerSecurityGroup = this.createLoadBalancerSecurityGroup();
+    this.loadBalancer = this.addLoadBalancer();
+    this.vpcLinkSecurityGroup = this.createVpcLinkSecurityGroup();
+    this.vpcLink = this.createVpcLink();
     // The REST integration names a link by id; this reference lets aws-apigateway set ConnectionId.
     this.vpcLinkRef = apigateway.VpcLink.fromVpcLinkId(this, 'VpcLinkRef', this.vpcLink.vpcLinkId);
-    // The link's one egress rule is written into its group: a group created without egress rules gets
-    // EC2's allow-all rule, and a separate AWS::EC2::SecurityGroupEgress does not take that away.
-    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html
-    // The load balancers' matching ingress rule stays a resource of its own (both inline would be a cycle).
-    const linkToLoadBalancers = 'VPC link to the load balancers (they listen on route ports only)';
-    this.vpcLinkSecurityGroup.addEgressRule(ec2.Peer.securityGroupId(this.loadBalancerSecurityGroup.securityGroupId),
-      ec2.Port.allTcp(), linkToLoadBalancers);
-    this.loadBalancerSecurityGroup.addIngressRule(this.vpcLinkSecurityGroup, ec2.Port.allTcp(), linkToLoadBalancers);
+    this.allowVpcLinkToLoadBalancers();
 
-    // --- REST API and stage --------------------------------------------------------------------
-    const logSettings = {
-      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'AccessLogKey', removalPolicy),
-      removalPolicy,
-    };
+    const logSettings = this.createLogSettings(props);
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', logSettings);
-    const existingAccount = apiGatewayAccountOf(this);
-    const createsAccount = (props.cloudWatchRole ?? true) && !existingAccount;
-    this.api = new apigateway.RestApi(this, 'Api', {
-      restApiName: props.apiName ?? this.node.path.replace(/\//g, '-'),
-      description: `Routes to the services of ${this.node.path}`,
-      endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // One AWS::ApiGateway::Account per account and region: only the app's first gateway makes it.
-      cloudWatchRole: createsAccount,
-      cloudWatchRoleRemovalPolicy: createsAccount ? RemovalPolicy.RETAIN : undefined,
-      deployOptions: {
-        stageName,
-        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
-          caller: true,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: true,
-        }),
-        loggingLevel: apigateway.MethodLoggingLevel.INFO,
-        dataTraceEnabled: false,
-        metricsEnabled: true,
-        tracingEnabled: true,
-        throttlingRateLimit: props.throttlingRateLimit ?? 100,
-        throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
-      },
-    });
-    this.node.defaultChild = this.api.node.defaultChild;
-    // RestApi adds a stack output with the URL; the platform adds no output a user did not ask for.
-    this.api.node.tryRemoveChild('Endpoint');
+    this.api = this.createApi(props);
     this.stage = this.api.deploymentStage;
-    const account = this.api.node.tryFindChild('Account') as apigateway.CfnAccount | undefined;
-    if (account) {
-      registerApiGatewayAccount(this, account);
-    } else if ((props.cloudWatchRole ?? true) && existingAccount) {
-      // The stage logs through the role another gateway of this app sets up: deploy after it.
-      this.stage.node.addDependency(existingAccount);
-    }
-    this.stageName = stageName;
-    // Execution logging (level INFO) writes to API-Gateway-Execution-Logs_{rest-api-id}/{stage_name},
-    // which API Gateway creates, unencrypted and kept forever, unless it exists: create it before the stage.
-    // https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-execution-logging.html
-    this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${stageName}`,
-      ...logSettings,
-    });
-    this.stage.node.addDependency(this.executionLogGroup);
-    acknowledgeControlLike(this.executionLogGroup, this.accessLogGroup, 'cloudwatch_log_group_retention_period_check');
+    this.configureCloudWatchRole(props);
+    this.executionLogGroup = this.createExecutionLogGroup(logSettings);
     this.url = this.api.url;
     this.restApiId = this.api.restApiId;
-    this.requestValidator = this.api.addRequestValidator('RequestValidator', {
-      // Parameters: the proxy path must be present. Bodies: validated wherever a method has a model.
-      validateRequestParameters: true,
-      validateRequestBody: true,
-    });
-    this.acknowledgeApiFindings(props);
+    this.requestValidator = this.createRequestValidator();
 
-    switch (this.authorization.type) {
-      case ApiAuthorizationType.COGNITO:
-        this.authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
-          cognitoUserPools: [this.authorization.userPool!],
-        });
-        break;
-      case ApiAuthorizationType.API_KEY: {
-        this.usagePlan = this.api.addUsagePlan('UsagePlan', {
-          description: `Callers of ${this.node.path}`,
-          throttle: { rateLimit: props.throttlingRateLimit ?? 100, burstLimit: props.throttlingBurstLimit ?? 200 },
-          apiStages: [{ api: this.api, stage: this.stage }],
-        });
-        this.apiKey = this.api.addApiKey('ApiKey', { description: `Key for ${this.node.path}` });
-        this.usagePlan.addApiKey(this.apiKey);
-        Annotations.of(this).addWarningV2('cdk-dataflow-platform:apiKeyOnly',
-          `${this.node.path}: every route accepts anyone who holds the API key (ApiAuthorization.apiKey()); an API key identifies a caller for usage plans, it does not authenticate one. cdk-nag reports AwsSolutions-APIG4 and AwsSolutions-COG4 on every method: acknowledge them on the methods if the key is all you need, or use ApiAuthorization.iam() or .cognito()`);
-        break;
-      }
-      case ApiAuthorizationType.NONE:
-        Annotations.of(this).addWarningV2('cdk-dataflow-platform:unauthenticatedApi',
-          `${this.node.path}: every route is open to anyone who knows the URL (ApiAuthorization.none()); use ApiAuthorization.iam() or .cognito() unless the services authenticate callers themselves`);
-        break;
-      default:
-        break;
-    }
-
+    const authorization = this.configureAuthorization(props);
+    this.authorizer = authorization.authorizer;
+    this.usagePlan = authorization.usagePlan;
+    this.apiKey = authorization.apiKey;
     if (props.webAclArn) {
-      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
-        resourceArn: this.stage.stageArn,
-        webAclArn: props.webAclArn,
-      });
+      this.associateWebAcl(props.webAclArn);
     }
 
-    this.node.addValidation({
-      validate: () => this._routes.length === 0
-        ? [`${this.node.path} has no routes: add at least one service (API Gateway cannot deploy an API without methods)`]
-        : [],
-    });
+    this.node.addValidation({ validate: () => this.validateRoutes() });
+    this.acknowledgeFindings(props);
   }
 
   /** The routes added so far. */
@@ -652,7 +532,175 @@ export class PrivateGateway extends Construct implements IPrivateGateway {
     }
   }
 
-  private acknowledgeApiFindings(props: PrivateGatewayProps): void {
+  private createLoadBalancerSecurityGroup(): ec2.SecurityGroup {
+    return new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Internal NLBs: traffic from the API Gateway VPC link only',
+      allowAllOutbound: false,
+    });
+  }
+
+  private createVpcLinkSecurityGroup(): ec2.SecurityGroup {
+    return new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
+      vpc: this.vpc,
+      description: 'API Gateway VPC link: may reach the internal NLBs only',
+      allowAllOutbound: false,
+    });
+  }
+
+  /** The VPC link (v2): one link for the whole API. */
+  private createVpcLink(): apigwv2.VpcLink {
+    return new apigwv2.VpcLink(this, 'VpcLink', {
+      vpc: this.vpc,
+      subnets: this.subnets,
+      securityGroups: [this.vpcLinkSecurityGroup],
+    });
+  }
+
+  private allowVpcLinkToLoadBalancers(): void {
+    // Listeners are the only ports an NLB answers on, so one rule each way covers every route:
+    // the link may reach the load balancers (TCP), the load balancers may reach tasks in the VPC.
+    this.loadBalancerSecurityGroup.addEgressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.allTcp(),
+      'Load balancers to the tasks of the routes (each task group admits its own port only)');
+    // The link's one egress rule is written into its group: a group created without egress rules gets
+    // EC2's allow-all rule, and a separate AWS::EC2::SecurityGroupEgress does not take that away.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html
+    // The load balancers' matching ingress rule stays a resource of its own (both inline would be a cycle).
+    const linkToLoadBalancers = 'VPC link to the load balancers (they listen on route ports only)';
+    this.vpcLinkSecurityGroup.addEgressRule(ec2.Peer.securityGroupId(this.loadBalancerSecurityGroup.securityGroupId),
+      ec2.Port.allTcp(), linkToLoadBalancers);
+    this.loadBalancerSecurityGroup.addIngressRule(this.vpcLinkSecurityGroup, ec2.Port.allTcp(), linkToLoadBalancers);
+  }
+
+  /** The settings of the access and execution log groups (and the key they share, unless one is given). */
+  private createLogSettings(props: PrivateGatewayProps): logs.LogGroupProps {
+    const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    return {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'AccessLogKey', removalPolicy),
+      removalPolicy,
+    };
+  }
+
+  /** The REST API and its stage. */
+  private createApi(props: PrivateGatewayProps): apigateway.RestApi {
+    const createsAccount = (props.cloudWatchRole ?? true) && !apiGatewayAccountOf(this);
+    const api = new apigateway.RestApi(this, 'Api', {
+      restApiName: props.apiName ?? this.node.path.replace(/\//g, '-'),
+      description: `Routes to the services of ${this.node.path}`,
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      // One AWS::ApiGateway::Account per account and region: only the app's first gateway makes it.
+      cloudWatchRole: createsAccount,
+      cloudWatchRoleRemovalPolicy: createsAccount ? RemovalPolicy.RETAIN : undefined,
+      deployOptions: {
+        stageName: this.stageName,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+        loggingLevel: apigateway.MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: props.throttlingRateLimit ?? 100,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+      },
+    });
+    this.node.defaultChild = api.node.defaultChild;
+    // RestApi adds a stack output with the URL; the platform adds no output a user did not ask for.
+    api.node.tryRemoveChild('Endpoint');
+    return api;
+  }
+
+  /**
+   * Registers the API Gateway account setting this gateway made, or makes the stage wait for the one
+   * another gateway of the app made.
+   */
+  private configureCloudWatchRole(props: PrivateGatewayProps): void {
+    const account = this.api.node.tryFindChild('Account') as apigateway.CfnAccount | undefined;
+    const existingAccount = apiGatewayAccountOf(this);
+    if (account) {
+      registerApiGatewayAccount(this, account);
+    } else if ((props.cloudWatchRole ?? true) && existingAccount) {
+      // The stage logs through the role another gateway of this app sets up: deploy after it.
+      this.stage.node.addDependency(existingAccount);
+    }
+  }
+
+  private createExecutionLogGroup(logSettings: logs.LogGroupProps): logs.LogGroup {
+    // Execution logging (level INFO) writes to API-Gateway-Execution-Logs_{rest-api-id}/{stage_name},
+    // which API Gateway creates, unencrypted and kept forever, unless it exists: create it before the stage.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-execution-logging.html
+    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${this.stageName}`,
+      ...logSettings,
+    });
+    this.stage.node.addDependency(logGroup);
+    return logGroup;
+  }
+
+  private createRequestValidator(): apigateway.RequestValidator {
+    return this.api.addRequestValidator('RequestValidator', {
+      // Parameters: the proxy path must be present. Bodies: validated wherever a method has a model.
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+  }
+
+  /** What the authorization needs (an authorizer, or a usage plan and key), and a warning where it is weak. */
+  private configureAuthorization(props: PrivateGatewayProps): AuthorizationResources {
+    switch (this.authorization.type) {
+      case ApiAuthorizationType.COGNITO:
+        return {
+          authorizer: new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+            cognitoUserPools: [this.authorization.userPool!],
+          }),
+        };
+      case ApiAuthorizationType.API_KEY: {
+        const usagePlan = this.api.addUsagePlan('UsagePlan', {
+          description: `Callers of ${this.node.path}`,
+          throttle: { rateLimit: props.throttlingRateLimit ?? 100, burstLimit: props.throttlingBurstLimit ?? 200 },
+          apiStages: [{ api: this.api, stage: this.stage }],
+        });
+        const apiKey = this.api.addApiKey('ApiKey', { description: `Key for ${this.node.path}` });
+        usagePlan.addApiKey(apiKey);
+        Annotations.of(this).addWarningV2('cdk-dataflow-platform:apiKeyOnly',
+          `${this.node.path}: every route accepts anyone who holds the API key (ApiAuthorization.apiKey()); an API key identifies a caller for usage plans, it does not authenticate one. cdk-nag reports AwsSolutions-APIG4 and AwsSolutions-COG4 on every method: acknowledge them on the methods if the key is all you need, or use ApiAuthorization.iam() or .cognito()`);
+        return { usagePlan, apiKey };
+      }
+      case ApiAuthorizationType.NONE:
+        Annotations.of(this).addWarningV2('cdk-dataflow-platform:unauthenticatedApi',
+          `${this.node.path}: every route is open to anyone who knows the URL (ApiAuthorization.none()); use ApiAuthorization.iam() or .cognito() unless the services authenticate callers themselves`);
+        return {};
+      default:
+        return {};
+    }
+  }
+
+  private associateWebAcl(webAclArn: string): void {
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.stage.stageArn,
+      webAclArn,
+    });
+  }
+
+  private validateRoutes(): string[] {
+    return this._routes.length === 0
+      ? [`${this.node.path} has no routes: add at least one service (API Gateway cannot deploy an API without methods)`]
+      : [];
+  }
+
+  /** The cdk-nag and AWS Control Tower findings the gateway accepts, each with its reason. */
+  private acknowledgeFindings(props: PrivateGatewayProps): void {
+    acknowledgeControlLike(this.executionLogGroup, this.accessLogGroup, 'cloudwatch_log_group_retention_period_check');
     const stage = this.stage;
     if (!props.webAclArn) {
       acknowledge(stage, 'APIG3', [NAG_PACKS.awsSolutions],
@@ -675,6 +723,26 @@ export class PrivateGateway extends Construct implements IPrivateGateway {
 /** Metrics of this gateway's stage: API Gateway publishes them by `ApiName` and `Stage`. */
 function stageDimensions(gateway: PrivateGateway): cloudwatch.MetricOptions {
   return { dimensionsMap: { ApiName: gateway.api.restApiName, Stage: gateway.stageName } };
+}
+
+/** Validates the props that can be checked before anything is created. */
+function validateGatewayProps(props: PrivateGatewayProps): void {
+  const stageName = props.stageName ?? 'api';
+  if (!Token.isUnresolved(stageName) && !/^[A-Za-z0-9_-]{1,128}$/.test(stageName)) {
+    throw new Error(`PrivateGateway: stageName "${stageName}" may only contain letters, digits, "-" and "_" (1 to 128); choose for example "api"`);
+  }
+  for (const [prop, value] of [['throttlingRateLimit', props.throttlingRateLimit], ['throttlingBurstLimit', props.throttlingBurstLimit]] as const) {
+    if (value !== undefined && !Token.isUnresolved(value) && !(value >= 0)) {
+      throw new Error(`PrivateGateway: ${prop} must be zero or more, got ${value}`);
+    }
+  }
+}
+
+/** What a gateway creates for its authorization. */
+interface AuthorizationResources {
+  readonly authorizer?: apigateway.IAuthorizer;
+  readonly usagePlan?: apigateway.UsagePlan;
+  readonly apiKey?: apigateway.IApiKey;
 }
 
 /** AWS::ApiGateway::Account resources of an app, by account and region ('?' where unknown at synth). */

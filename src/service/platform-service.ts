@@ -362,161 +362,27 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
     this.port = props.port;
     this.discoveryName = props.name;
     this.endpoint = `http://${props.name}:${props.port}`;
-    const apiRoute = props.apiRoute ?? true;
-    this.apiPath = apiRoute ? normalizeApiPath(props.apiPath ?? props.name) : undefined;
+    this.apiPath = (props.apiRoute ?? true) ? normalizeApiPath(props.apiPath ?? props.name) : undefined;
     this.connectsTo = [...(props.connectsTo ?? [])];
-    const desiredCount = props.desiredCount ?? 1;
 
-    const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', logRemovalPolicy),
-      removalPolicy: logRemovalPolicy,
-    });
-
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDef', {
-      cpu: props.cpu ?? 512,
-      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
-      executionRole: props.executionRole,
-      runtimePlatform: {
-        cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
-        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-      },
-    });
+    this.logGroup = this.createLogGroup(props);
+    this.taskDefinition = this.createTaskDefinition(props);
     this.taskRole = this.taskDefinition.taskRole;
     this.grantPrincipal = this.taskRole;
-
-    this.container = this.taskDefinition.addContainer('Container', {
-      containerName: props.name,
-      image: props.image,
-      essential: true,
-      // A hard limit equal to the task's memory (AWS Control Tower CT.ECS.PR.7).
-      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
-      user: props.user,
-      readonlyRootFilesystem: props.readonlyRootFilesystem ?? false,
-      command: props.command,
-      environment: props.environment,
-      secrets: props.secrets,
-      portMappings: [{
-        name: props.name,
-        containerPort: props.port,
-        protocol: ecs.Protocol.TCP,
-        appProtocol: ecs.AppProtocol.http,
-      }],
-      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.name }),
-    });
-    if (!props.executionRole && this.taskDefinition.executionRole) {
-      // A role of this service's own, given its grants by addContainer: its findings are acknowledged
-      // here (a shared role's owner acknowledges those of a shared one).
-      acknowledgeExecutionRolePolicy(this.taskDefinition.executionRole);
-    }
-    if (props.user === undefined) {
-      acknowledgeControl(this.taskDefinition, 'ecs_task_definition_nonroot_user_check',
-        'The image decides its user (Spring Boot/Paketo images run as a non-root user); set user to force one.');
-    }
-    if (!props.readonlyRootFilesystem) {
-      acknowledgeControl(this.taskDefinition, 'ecs_containers_readonly_access_check',
-        'JVM services write to /tmp and the working directory; set readonlyRootFilesystem: true for images that do not.');
-    }
-    if (props.environment && Object.keys(props.environment).length > 0) {
-      acknowledge(this.taskDefinition, 'ECS2', [NAG_PACKS.awsSolutions],
-        'Plain environment variables carry non-secret configuration only; credentials reach the container as ECS secrets.');
-    }
-
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.cluster.vpc,
-      description: `Tasks of service ${props.name} - its port from the platform load balancer and declared callers only`,
-      allowAllOutbound: true,
-    });
-
-    this.service = new ecs.FargateService(this, 'Service', {
-      cluster: props.cluster,
-      taskDefinition: this.taskDefinition,
-      desiredCount,
-      vpcSubnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      securityGroups: [this.securityGroup],
-      assignPublicIp: false,
-      platformVersion: ecs.FargatePlatformVersion.LATEST,
-      circuitBreaker: { enable: true, rollback: true },
-      minHealthyPercent: props.minHealthyPercent ?? 100,
-      maxHealthyPercent: props.maxHealthyPercent ?? 200,
-      healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.seconds(60),
-      enableExecuteCommand: props.enableExecuteCommand ?? false,
-      capacityProviderStrategies: props.spot ? [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] : undefined,
-      propagateTags: ecs.PropagatedTagSource.SERVICE,
-      enableECSManagedTags: true,
-      serviceConnectConfiguration: {
-        services: [{
-          portMappingName: props.name,
-          discoveryName: props.name,
-          dnsName: props.name,
-          port: props.port,
-          idleTimeout: props.serviceConnectIdleTimeout,
-          perRequestTimeout: props.serviceConnectPerRequestTimeout ?? (this.apiPath !== undefined ? API_REQUEST_TIMEOUT : undefined),
-        }],
-        logDriver: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'service-connect' }),
-      },
-    });
+    this.container = this.createContainer(props);
+    this.securityGroup = this.createSecurityGroup(props);
+    this.service = this.createService(props);
     this.node.defaultChild = this.service.node.defaultChild;
     this.connections = this.service.connections;
 
-    if (props.enableExecuteCommand) {
-      const policy = this.taskRole.node.tryFindChild('DefaultPolicy');
-      if (policy) {
-        acknowledge(policy, 'IAM5[Resource::*]', [NAG_PACKS.awsSolutions],
-          'ECS Exec: the ssmmessages channel actions do not support resource-level permissions.');
-      }
-    }
-
-    this.targetGroup = new elbv2.NetworkTargetGroup(this, 'TargetGroup', {
-      vpc: props.cluster.vpc,
-      port: props.port,
-      protocol: elbv2.Protocol.TCP,
-      targetType: elbv2.TargetType.IP,
-      deregistrationDelay: Duration.seconds(30),
-      healthCheck: {
-        enabled: true,
-        protocol: elbv2.Protocol.HTTP,
-        path: props.healthCheckPath ?? '/',
-        port: 'traffic-port',
-        healthyHttpCodes: '200-399',
-        interval: Duration.seconds(15),
-        timeout: Duration.seconds(5),
-        healthyThresholdCount: 3,
-        unhealthyThresholdCount: 3,
-      },
-    });
-    this.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: props.name, containerPort: props.port }));
-    // The route's API resources live with the service; the gateway picks a load balancer with room.
-    if (this.apiPath !== undefined) {
-      this.route = props.gateway.addRoute({ path: this.apiPath, port: props.port, scope: this });
-      this.url = this.route.url;
-    }
-    this.listener = new elbv2.NetworkListener(this, 'Listener', {
-      loadBalancer: this.route?.loadBalancer ?? props.gateway.addHealthCheckListenerSlot(props.port),
-      port: props.port,
-      protocol: elbv2.Protocol.TCP,
-      defaultTargetGroups: [this.targetGroup],
-    });
-    acknowledge(this.listener, 'ELBv2ACMCertificateRequired', COMPLIANCE_PACKS,
-      'A TCP listener of an internal NLB in isolated subnets, reached only through the API Gateway VPC link; TLS ends at API Gateway.');
-    // The target group must belong to the listener before the service registers targets in it.
-    this.service.node.addDependency(this.listener);
-
+    this.targetGroup = this.createTargetGroup(props);
+    this.route = this.createRoute(props);
+    this.url = this.route?.url;
+    this.listener = this.createListener(props);
     props.gateway.allowLoadBalancerTo(this, props.port, `Load balancer to service ${props.name}`);
 
-    if (props.autoScaling ?? true) {
-      const minCapacity = props.minCapacity ?? desiredCount;
-      this.scaling = this.service.autoScaleTaskCount({
-        minCapacity,
-        maxCapacity: props.maxCapacity ?? defaultMaxCapacity(desiredCount, minCapacity),
-      });
-      this.scaling.scaleOnCpuUtilization('CpuScaling', {
-        targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 70,
-      });
-    }
-
-    acknowledgeComplianceFindings(this);
+    this.scaling = this.createScaling(props);
+    this.acknowledgeFindings(props);
   }
 
   /** Average CPU utilization of the service's tasks (AWS/ECS `CPUUtilization`, percent). */
@@ -573,6 +439,183 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
       this.service.node.addDependency(rule);
     }
   }
+
+  private createLogGroup(props: PlatformServiceProps): logs.LogGroup {
+    const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    return new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', removalPolicy),
+      removalPolicy,
+    });
+  }
+
+  private createTaskDefinition(props: PlatformServiceProps): ecs.FargateTaskDefinition {
+    return new ecs.FargateTaskDefinition(this, 'TaskDef', {
+      cpu: props.cpu ?? 512,
+      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
+      executionRole: props.executionRole,
+      runtimePlatform: {
+        cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+  }
+
+  private createContainer(props: PlatformServiceProps): ecs.ContainerDefinition {
+    return this.taskDefinition.addContainer('Container', {
+      containerName: props.name,
+      image: props.image,
+      essential: true,
+      // A hard limit equal to the task's memory (AWS Control Tower CT.ECS.PR.7).
+      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
+      user: props.user,
+      readonlyRootFilesystem: props.readonlyRootFilesystem ?? false,
+      command: props.command,
+      environment: props.environment,
+      secrets: props.secrets,
+      portMappings: [{
+        name: props.name,
+        containerPort: props.port,
+        protocol: ecs.Protocol.TCP,
+        appProtocol: ecs.AppProtocol.http,
+      }],
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.name }),
+    });
+  }
+
+  private createSecurityGroup(props: PlatformServiceProps): ec2.SecurityGroup {
+    return new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.cluster.vpc,
+      description: `Tasks of service ${props.name} - its port from the platform load balancer and declared callers only`,
+      allowAllOutbound: true,
+    });
+  }
+
+  private createService(props: PlatformServiceProps): ecs.FargateService {
+    return new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: desiredCountOf(props),
+      vpcSubnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [this.securityGroup],
+      assignPublicIp: false,
+      platformVersion: ecs.FargatePlatformVersion.LATEST,
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: props.minHealthyPercent ?? 100,
+      maxHealthyPercent: props.maxHealthyPercent ?? 200,
+      healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.seconds(60),
+      enableExecuteCommand: props.enableExecuteCommand ?? false,
+      capacityProviderStrategies: props.spot ? [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] : undefined,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
+      serviceConnectConfiguration: {
+        services: [{
+          portMappingName: props.name,
+          discoveryName: props.name,
+          dnsName: props.name,
+          port: props.port,
+          idleTimeout: props.serviceConnectIdleTimeout,
+          perRequestTimeout: props.serviceConnectPerRequestTimeout ?? (this.apiPath !== undefined ? API_REQUEST_TIMEOUT : undefined),
+        }],
+        logDriver: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'service-connect' }),
+      },
+    });
+  }
+
+  private createTargetGroup(props: PlatformServiceProps): elbv2.NetworkTargetGroup {
+    const targetGroup = new elbv2.NetworkTargetGroup(this, 'TargetGroup', {
+      vpc: props.cluster.vpc,
+      port: props.port,
+      protocol: elbv2.Protocol.TCP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: {
+        enabled: true,
+        protocol: elbv2.Protocol.HTTP,
+        path: props.healthCheckPath ?? '/',
+        port: 'traffic-port',
+        healthyHttpCodes: '200-399',
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 3,
+        unhealthyThresholdCount: 3,
+      },
+    });
+    targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: props.name, containerPort: props.port }));
+    return targetGroup;
+  }
+
+  /** The API route, or undefined without one. */
+  private createRoute(props: PlatformServiceProps): GatewayRoute | undefined {
+    if (this.apiPath === undefined) {
+      return undefined;
+    }
+    // The route's API resources live with the service; the gateway picks a load balancer with room.
+    return props.gateway.addRoute({ path: this.apiPath, port: props.port, scope: this });
+  }
+
+  /** The listener on the route's load balancer, or on one with a free slot for a service without a route. */
+  private createListener(props: PlatformServiceProps): elbv2.NetworkListener {
+    const listener = new elbv2.NetworkListener(this, 'Listener', {
+      loadBalancer: this.route?.loadBalancer ?? props.gateway.addHealthCheckListenerSlot(props.port),
+      port: props.port,
+      protocol: elbv2.Protocol.TCP,
+      defaultTargetGroups: [this.targetGroup],
+    });
+    // The target group must belong to the listener before the service registers targets in it.
+    this.service.node.addDependency(listener);
+    return listener;
+  }
+
+  /** CPU autoscaling of the task count, or undefined when `autoScaling` is false. */
+  private createScaling(props: PlatformServiceProps): ecs.ScalableTaskCount | undefined {
+    if (!(props.autoScaling ?? true)) {
+      return undefined;
+    }
+    const desiredCount = desiredCountOf(props);
+    const minCapacity = props.minCapacity ?? desiredCount;
+    const scaling = this.service.autoScaleTaskCount({
+      minCapacity,
+      maxCapacity: props.maxCapacity ?? defaultMaxCapacity(desiredCount, minCapacity),
+    });
+    scaling.scaleOnCpuUtilization('CpuScaling', {
+      targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 70,
+    });
+    return scaling;
+  }
+
+  /** The cdk-nag and AWS Control Tower findings this service accepts, each with its reason. */
+  private acknowledgeFindings(props: PlatformServiceProps): void {
+    if (!props.executionRole && this.taskDefinition.executionRole) {
+      // A role of this service's own, given its grants by addContainer: its findings are acknowledged
+      // here (a shared role's owner acknowledges those of a shared one).
+      acknowledgeExecutionRolePolicy(this.taskDefinition.executionRole);
+    }
+    if (props.user === undefined) {
+      acknowledgeControl(this.taskDefinition, 'ecs_task_definition_nonroot_user_check',
+        'The image decides its user (Spring Boot/Paketo images run as a non-root user); set user to force one.');
+    }
+    if (!props.readonlyRootFilesystem) {
+      acknowledgeControl(this.taskDefinition, 'ecs_containers_readonly_access_check',
+        'JVM services write to /tmp and the working directory; set readonlyRootFilesystem: true for images that do not.');
+    }
+    if (props.environment && Object.keys(props.environment).length > 0) {
+      acknowledge(this.taskDefinition, 'ECS2', [NAG_PACKS.awsSolutions],
+        'Plain environment variables carry non-secret configuration only; credentials reach the container as ECS secrets.');
+    }
+    if (props.enableExecuteCommand) {
+      const policy = this.taskRole.node.tryFindChild('DefaultPolicy');
+      if (policy) {
+        acknowledge(policy, 'IAM5[Resource::*]', [NAG_PACKS.awsSolutions],
+          'ECS Exec: the ssmmessages channel actions do not support resource-level permissions.');
+      }
+    }
+    acknowledge(this.listener, 'ELBv2ACMCertificateRequired', COMPLIANCE_PACKS,
+      'A TCP listener of an internal NLB in isolated subnets, reached only through the API Gateway VPC link; TLS ends at API Gateway.');
+    // On the role, so that it also covers grants added after construction (e.g. by the platform).
+    acknowledge(this.taskRole, 'IAMNoInlinePolicy', COMPLIANCE_PACKS,
+      `The task role's only policy, generated from the grants service ${this.name} was given.`);
+  }
 }
 
 function validateServiceProps(props: PlatformServiceProps): void {
@@ -614,6 +657,11 @@ function validateServiceProps(props: PlatformServiceProps): void {
  */
 const API_REQUEST_TIMEOUT = Duration.seconds(30);
 
+/** The number of tasks the service runs, and the default floor of its autoscaling. */
+function desiredCountOf(props: PlatformServiceOptions): number {
+  return props.desiredCount ?? 1;
+}
+
 /** Without autoscaling, the task count is `desiredCount`; with it, this is the default ceiling. */
 function defaultMaxCapacity(desiredCount: number, minCapacity: number): number {
   return Token.isUnresolved(desiredCount) || Token.isUnresolved(minCapacity) ? desiredCount : Math.max(desiredCount * 2, minCapacity);
@@ -639,7 +687,7 @@ function validateTaskCounts(props: PlatformServiceProps): void {
     return;
   }
   const known = (value: number | undefined): value is number => value !== undefined && !Token.isUnresolved(value);
-  const desired = props.desiredCount ?? 1;
+  const desired = desiredCountOf(props);
   const min = props.minCapacity;
   const max = props.maxCapacity;
   if (known(min) && known(max) && max < min) {
@@ -668,10 +716,4 @@ function validateDeploymentPercents(props: PlatformServiceProps): void {
   if (!Token.isUnresolved(max) && !Token.isUnresolved(min) && !(Number.isInteger(max) && max > min)) {
     throw new Error(`PlatformService: service "${props.name}" has maxHealthyPercent ${max} with minHealthyPercent ${min}; maxHealthyPercent must be a whole number above minHealthyPercent, or no deployment can replace a task`);
   }
-}
-
-function acknowledgeComplianceFindings(service: PlatformService): void {
-  // On the role, so that it also covers grants added after construction (e.g. by the platform).
-  acknowledge(service.taskRole, 'IAMNoInlinePolicy', COMPLIANCE_PACKS,
-    `The task role's only policy, generated from the grants service ${service.name} was given.`);
 }
