@@ -685,6 +685,12 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
         throw new Error(`DataflowPlatform: service "${name}" uses port ${port}, already used by "${sameport.name}"; give each service its own port`);
       }
     }
+    // Service Connect names are unique in the namespace: other services call this one by it.
+    const discoveryName = options.discoveryName ?? name;
+    const sameDiscoveryName = this.services.find(s => s.discoveryName === discoveryName);
+    if (sameDiscoveryName && !Token.isUnresolved(discoveryName)) {
+      throw new Error(`DataflowPlatform: service "${name}" would be called "${discoveryName}" through Service Connect, the name of service "${sameDiscoveryName.name}" already; give it another discoveryName`);
+    }
     const path = options.apiRoute === false ? undefined : normalizeApiPath(options.apiPath ?? name);
     const samePath = path === undefined ? undefined : this.services.find(s => s.apiPath !== undefined && apiPathsOverlap(s.apiPath, path));
     if (samePath) {

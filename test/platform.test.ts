@@ -441,6 +441,13 @@ describe('service order and connections', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { Description: 'orders to the database, by IConnectable', FromPort: 5432 });
   });
 
+  test('two services with one Service Connect name are refused', () => {
+    const { stack, platform } = platformWith();
+    platform.addService('orders', { image: image(stack), port: 8080 });
+    expect(() => platform.addService('orders-v2', { image: image(stack), port: 8081, discoveryName: 'orders' }))
+      .toThrow(/service "orders-v2" would be called "orders" through Service Connect, the name of service "orders" already/);
+  });
+
   test('two names that give one construct id are refused, naming both', () => {
     const { stack, platform } = platformWith();
     platform.addService('x1', { image: image(stack), port: 8080 });

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -160,6 +160,34 @@ export interface PlatformServiceOptions {
    * @default - none
    */
   readonly secrets?: { [key: string]: ecs.Secret };
+
+  /**
+   * Files of environment variables the container reads at start (ECS `environmentFiles`, the
+   * Terraform original's `env_file`), e.g. `ecs.EnvironmentFile.fromBucket(bucket, 'orders.env')`.
+   * The execution role is granted read on each file; the tasks fetch them through the S3 gateway
+   * endpoint, whose policy admits the buckets of the stack's own account.
+   * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/use-environment-file.html
+   *
+   * @default - none
+   */
+  readonly environmentFiles?: ecs.EnvironmentFile[];
+
+  /**
+   * The name other services call this one by through Service Connect (its Cloud Map discovery
+   * name and client alias DNS name), when it should differ from the service name (the Terraform
+   * original's `dns_name`). A DNS label, unique in the platform.
+   *
+   * @default - the service name
+   */
+  readonly discoveryName?: string;
+
+  /**
+   * The port other services call this one on through Service Connect (the client alias port, the
+   * Terraform original's `service_connect_port`), when it should differ from the container port.
+   *
+   * @default - `port`
+   */
+  readonly serviceConnectPort?: number;
 
   /**
    * The command the container runs.
@@ -360,8 +388,8 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
 
     this.name = props.name;
     this.port = props.port;
-    this.discoveryName = props.name;
-    this.endpoint = `http://${props.name}:${props.port}`;
+    this.discoveryName = props.discoveryName ?? props.name;
+    this.endpoint = `http://${this.discoveryName}:${props.serviceConnectPort ?? props.port}`;
     this.apiPath = (props.apiRoute ?? true) ? normalizeApiPath(props.apiPath ?? props.name) : undefined;
     this.connectsTo = [...(props.connectsTo ?? [])];
 
@@ -462,7 +490,7 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
   }
 
   private createContainer(props: PlatformServiceProps): ecs.ContainerDefinition {
-    return this.taskDefinition.addContainer('Container', {
+    const container = this.taskDefinition.addContainer('Container', {
       containerName: props.name,
       image: props.image,
       essential: true,
@@ -473,6 +501,7 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
       command: props.command,
       environment: props.environment,
       secrets: props.secrets,
+      environmentFiles: props.environmentFiles,
       portMappings: [{
         name: props.name,
         containerPort: props.port,
@@ -481,6 +510,28 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
       }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.name }),
     });
+    this.grantEnvironmentFiles(props.environmentFiles ?? []);
+    return container;
+  }
+
+  /**
+   * ECS reads environment files with the task execution role, which needs s3:GetObject on each
+   * file and s3:GetBucketLocation on its bucket (aws-cdk-lib grants nothing for a bucket's file).
+   * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/use-environment-file.html
+   */
+  private grantEnvironmentFiles(files: ecs.EnvironmentFile[]): void {
+    for (const file of files) {
+      const location = file.bind(this).s3Location;
+      const bucketArn = Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: location.bucketName });
+      this.taskDefinition.addToExecutionRolePolicy(new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [`${bucketArn}/${location.objectKey}`],
+      }));
+      this.taskDefinition.addToExecutionRolePolicy(new iam.PolicyStatement({
+        actions: ['s3:GetBucketLocation'],
+        resources: [bucketArn],
+      }));
+    }
   }
 
   private createSecurityGroup(props: PlatformServiceProps): ec2.SecurityGroup {
@@ -511,9 +562,9 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
       serviceConnectConfiguration: {
         services: [{
           portMappingName: props.name,
-          discoveryName: props.name,
-          dnsName: props.name,
-          port: props.port,
+          discoveryName: this.discoveryName,
+          dnsName: this.discoveryName,
+          port: props.serviceConnectPort ?? props.port,
           idleTimeout: props.serviceConnectIdleTimeout,
           perRequestTimeout: props.serviceConnectPerRequestTimeout ?? (this.apiPath !== undefined ? API_REQUEST_TIMEOUT : undefined),
         }],
@@ -627,6 +678,15 @@ function validateServiceProps(props: PlatformServiceProps): void {
   const port = props.port;
   if (!Token.isUnresolved(port) && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
     throw new Error(`PlatformService: service "${name}" has port ${port}; a port must be a whole number from 1 to 65535`);
+  }
+  const scPort = props.serviceConnectPort;
+  if (scPort !== undefined && !Token.isUnresolved(scPort) && !(Number.isInteger(scPort) && scPort >= 1 && scPort <= 65535)) {
+    throw new Error(`PlatformService: service "${name}" has serviceConnectPort ${scPort}; a port must be a whole number from 1 to 65535`);
+  }
+  const discoveryName = props.discoveryName;
+  const discoveryProblem = discoveryName === undefined || Token.isUnresolved(discoveryName) ? undefined : serviceNameProblem(discoveryName);
+  if (discoveryProblem) {
+    throw new Error(`PlatformService: service "${name}" has discoveryName "${discoveryName}", which is not valid: ${discoveryProblem}`);
   }
   const cpu = props.cpu ?? 512;
   const memory = props.memoryLimitMiB ?? 1024;

@@ -2,6 +2,7 @@ import { CfnParameter, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { PlatformService, PlatformServiceProps, PrivateGateway, PrivateNetwork } from '../../src';
 import { expectNoNagFindings, newTestStack } from '../helpers/gates';
@@ -167,5 +168,47 @@ describe('metrics', () => {
       expect([metric.namespace, metric.metricName]).toEqual(['AWS/NetworkELB', name]);
       expect(Object.keys(metric.dimensions ?? {}).sort()).toEqual(['LoadBalancer', 'TargetGroup']);
     }
+  });
+});
+
+describe('Terraform parity: environment files and Service Connect names', () => {
+  test('environmentFiles reach the container, and the execution role may read them', () => {
+    const { stack, make } = standalone({});
+    const bucket = s3.Bucket.fromBucketName(stack, 'Config', 'orders-config');
+    const service = new PlatformService(stack, 'WithFiles', {
+      name: 'withfiles',
+      image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'R2', 'r2'), '1'),
+      port: 8081,
+      cluster: make().service.cluster,
+      gateway: stack.node.findChild('Gateway') as PrivateGateway,
+      environmentFiles: [ecs.EnvironmentFile.fromBucket(bucket, 'orders.env')],
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Name: 'withfiles', EnvironmentFiles: [{ Type: 's3', Value: Match.stringLikeRegexp('orders-config/orders\\.env$') }] })],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(service.taskDefinition.executionRole!.node.defaultChild as any) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 's3:GetObject', Resource: Match.stringLikeRegexp('orders-config/orders\\.env$') })]) },
+    });
+  });
+
+  test('discoveryName and serviceConnectPort differ from the name and container port', () => {
+    const { stack, make } = standalone({ discoveryName: 'reports-api', serviceConnectPort: 80 });
+    const service = make();
+    expect(service.endpoint).toBe('http://reports-api:80');
+    Template.fromStack(stack).hasResourceProperties('AWS::ECS::Service', {
+      ServiceConnectConfiguration: Match.objectLike({
+        Services: [Match.objectLike({ DiscoveryName: 'reports-api', ClientAliases: [{ DnsName: 'reports-api', Port: 80 }], PortName: 'reports' })],
+      }),
+    });
+  });
+
+  test.each<[string, Partial<PlatformServiceProps>, RegExp]>([
+    ['discoveryName', { discoveryName: 'Reports API' }, /discoveryName "Reports API", which is not valid/],
+    ['serviceConnectPort', { serviceConnectPort: 0 }, /serviceConnectPort 0; a port must be a whole number from 1 to 65535/],
+  ])('rejects a bad %s', (_what, overrides, message) => {
+    const { make } = standalone(overrides);
+    expect(make).toThrow(message);
   });
 });
