@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,7 +7,9 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sam from 'aws-cdk-lib/aws-sam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { validateDatabaseOptions } from '../private/database';
+import {
+  DEFAULT_LOG_EXPORTS, DEFAULT_MASTER_USERNAME, DEFAULT_STORAGE_TYPE, FORCE_SSL_PARAMETER, logGroupId, validateDatabaseOptions,
+} from '../private/database';
 import { createLogEncryptionKey, LogGroupSettings } from '../private/kms';
 import { acknowledge, acknowledgeControl, acknowledgeControlLike, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
 
@@ -23,7 +25,9 @@ export interface PostgresDatabaseOptions {
   readonly instanceType?: ec2.InstanceType;
 
   /**
-   * Storage at creation, in GiB (gp3). At least 20, the engine's minimum.
+   * Storage at creation, in GiB: 20 to 65536 (gp2, gp3), 100 to 65536 (io1, io2), 20 to 3072 (standard).
+   *
+   * A database restored from `snapshotIdentifier` needs at least the snapshot's allocated storage.
    *
    * @default 20
    */
@@ -37,7 +41,10 @@ export interface PostgresDatabaseOptions {
   readonly maxAllocatedStorage?: number;
 
   /**
-   * The name of the database created in the instance.
+   * The name of the database the services use (`jdbcUrl`).
+   *
+   * A new instance creates it. An instance restored from `snapshotIdentifier` creates none
+   * (CloudFormation takes the databases from the snapshot): name the snapshot's database here.
    *
    * @default 'dataflow'
    */
@@ -45,6 +52,9 @@ export interface PostgresDatabaseOptions {
 
   /**
    * The PostgreSQL engine version, major 16, 17 or 18.
+   *
+   * A database restored from `snapshotIdentifier` runs the snapshot's engine: set the snapshot's
+   * version here (and upgrade the old database to a supported major before taking the snapshot).
    *
    * @default rds.PostgresEngineVersion.VER_17_6
    */
@@ -58,7 +68,7 @@ export interface PostgresDatabaseOptions {
   readonly port?: number;
 
   /**
-   * How long automated backups are kept.
+   * How long automated backups are kept (the Terraform module's `backup_retention_period`).
    *
    * @default - 7 days, or 30 days on a production platform
    */
@@ -67,9 +77,93 @@ export interface PostgresDatabaseOptions {
   /**
    * A customer managed KMS key for the storage.
    *
+   * Not with `snapshotIdentifier`: a restored database keeps the snapshot's encryption and key.
+   *
    * @default - the AWS managed key for RDS
    */
   readonly storageEncryptionKey?: kms.IKey;
+
+  /**
+   * The storage type (the Terraform module's `storage_type`).
+   *
+   * io1 and io2 provision IOPS: they need `iops` and at least 100 GiB of `allocatedStorage`.
+   * gp2 and standard (magnetic, kept by RDS for backward compatibility) take no `iops`.
+   *
+   * @default rds.StorageType.GP3
+   * @see https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Storage.html
+   */
+  readonly storageType?: rds.StorageType;
+
+  /**
+   * Provisioned IOPS: at least 1000, with at least 100 GiB of `allocatedStorage`.
+   *
+   * Required with io1 (0.5 to 50 times `allocatedStorage`) and io2; on gp3 RDS accepts it only for
+   * volumes large enough to provision IOPS above gp3's baseline (see the RDS storage guide).
+   *
+   * @default - none: the storage type's baseline performance
+   * @see https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Storage.html
+   */
+  readonly iops?: number;
+
+  /**
+   * Database parameters of your choice, merged into the construct's own parameter group (the
+   * Terraform module's `parameter_group_name`, `parameter_group_family` and `param_log_statement`:
+   * the family follows `engineVersion`), for example `{ log_statement: 'ddl' }`.
+   *
+   * The construct sets `rds.force_ssl` = 1, `log_connections` = 1 and `log_disconnections` = 1; your
+   * parameters override the logging ones, but `rds.force_ssl` may only be '1': TLS cannot be turned
+   * off. Names are PostgreSQL parameter names as RDS lists them; a change to a static parameter
+   * takes effect at the instance's next reboot.
+   *
+   * @default - the construct's own parameters only
+   * @see https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Appendix.PostgreSQL.CommonDBATasks.Parameters.html
+   */
+  readonly parameters?: { [name: string]: string };
+
+  /**
+   * The logs the instance exports to CloudWatch Logs (the Terraform module's
+   * `enabled_cloudwatch_logs_exports`): any of 'postgresql', 'upgrade' and 'iam-db-auth-error'.
+   *
+   * Each exported type gets a log group of this construct, created before the instance, encrypted
+   * with `logEncryptionKey` and kept for `logRetention`. cdk-nag's RDS logging rules expect
+   * 'postgresql' and 'upgrade'.
+   *
+   * @default ['postgresql', 'upgrade']
+   */
+  readonly cloudwatchLogsExports?: string[];
+
+  /**
+   * The master user name (the Terraform module's `db_username`); its password is generated into
+   * `secret`, never given.
+   *
+   * For a database restored from `snapshotIdentifier`, the master user name of the snapshot: RDS
+   * keeps the snapshot's master user and sets the generated password on it, and the services read
+   * the user name from the secret.
+   *
+   * @default 'dataflow_admin'
+   */
+  readonly masterUsername?: string;
+
+  /**
+   * Starts the database from a DB snapshot: the migration path from an existing database (snapshot
+   * it, then restore it here). The snapshot's name, or its ARN for a snapshot shared from another
+   * account.
+   *
+   * Everything the construct sets up is as for a new database (TLS parameter group, subnets,
+   * security group, exported logs, generated secret and rotation, backups, multi-AZ, deletion
+   * protection). The snapshot decides its master user (set `masterUsername` to it), its databases
+   * (set `databaseName` to the one the services use), its engine version (set `engineVersion` to
+   * it) and its encryption: CloudFormation takes StorageEncrypted and KmsKeyId from the snapshot, so
+   * restore an encrypted snapshot (copy an unencrypted one with a KMS key first).
+   * `allocatedStorage` must be at least the snapshot's.
+   *
+   * Set it on the database's first deployment and keep it: CloudFormation restores a new instance
+   * when it changes and creates an empty one when it is removed, deleting the one before.
+   *
+   * @default - a new, empty database
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbsnapshotidentifier
+   */
+  readonly snapshotIdentifier?: string;
 
   /**
    * How often Secrets Manager rotates the password (single-user rotation, hosted Lambda in the VPC).
@@ -108,21 +202,22 @@ export interface PostgresDatabaseProps extends PostgresDatabaseOptions {
   readonly production?: boolean;
 
   /**
-   * Whether the instance runs in two AZs.
+   * Whether the instance runs in two AZs (the Terraform module's `multi_az`), whatever `production` says.
    *
    * @default - the value of production
    */
   readonly multiAz?: boolean;
 
   /**
-   * Whether the instance refuses to be deleted.
+   * Whether the instance refuses to be deleted, whatever `production` says.
    *
    * @default - the value of production
    */
   readonly deletionProtection?: boolean;
 
   /**
-   * What happens to the instance when it leaves the stack.
+   * What happens to the instance when it leaves the stack, whatever `production` says: SNAPSHOT
+   * takes a final snapshot (the Terraform module's `skip_final_snapshot = false`), DESTROY does not.
    *
    * @default - RemovalPolicy.SNAPSHOT on a production database, else RemovalPolicy.DESTROY
    */
@@ -150,26 +245,27 @@ export interface PostgresDatabaseProps extends PostgresDatabaseOptions {
   readonly logEncryptionKey?: kms.IKey;
 }
 
-/** The logs the instance exports to CloudWatch Logs. */
-const LOG_EXPORTS = ['postgresql', 'upgrade'] as const;
-
 /**
  * Amazon RDS for PostgreSQL in isolated subnets, for the platform's services or on its own.
  *
  * Storage encrypted, TLS required (`rds.force_ssl` = 1 in its own parameter group), IAM database
  * authentication on, credentials generated into Secrets Manager, automated backups, PostgreSQL and
- * upgrade logs exported to CloudWatch Logs, storage autoscaling. No public access and no rule from
- * a CIDR: callers are admitted by security group (`connections.allowDefaultPortFrom`).
+ * upgrade logs exported to CloudWatch Logs (by default), storage autoscaling. No public access and
+ * no rule from a CIDR: callers are admitted by security group (`connections.allowDefaultPortFrom`).
+ * A new database, or one restored from a snapshot of an existing one (`snapshotIdentifier`).
  *
  * @example
  * declare const vpc: ec2.IVpc;
  * const database = new PostgresDatabase(this, 'Database', { vpc, databaseName: 'orders' });
  */
 export class PostgresDatabase extends Construct implements ec2.IConnectable {
-  /** The RDS instance. */
-  public readonly instance: rds.DatabaseInstance;
+  /**
+   * The RDS instance: an `rds.DatabaseInstance`, or an `rds.DatabaseInstanceFromSnapshot` when
+   * `snapshotIdentifier` is set.
+   */
+  public readonly instance: rds.DatabaseInstanceBase;
 
-  /** The generated credentials: `username`, `password`, `host`, `port`, `dbname`. */
+  /** The generated credentials: `username`, `password`, `host`, `port` and more. */
   public readonly secret: secretsmanager.ISecret;
 
   /** The network connections of the instance; its default port is the PostgreSQL port. */
@@ -187,10 +283,10 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
   /** The instance endpoint's host name. */
   public readonly hostname: string;
 
-  /** The parameter group that enforces TLS. */
+  /** The parameter group that enforces TLS, with the `parameters` of your choice. */
   public readonly parameterGroup: rds.ParameterGroup;
 
-  /** The log groups the instance exports to, by log type ('postgresql', 'upgrade'). */
+  /** The log groups the instance exports to, one per exported log type, in the order of `cloudwatchLogsExports`. */
   public readonly logGroups: logs.LogGroup[];
 
   /** The security group of the rotation function, when `rotationInterval` is set. */
@@ -203,24 +299,13 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
     super(scope, id);
     validateDatabaseOptions('PostgresDatabase', props);
     const production = props.production ?? false;
-    const engineVersion = props.engineVersion ?? rds.PostgresEngineVersion.VER_17_6;
-    const engine = rds.DatabaseInstanceEngine.postgres({ version: engineVersion });
-    const allocatedStorage = props.allocatedStorage ?? 20;
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_17_6 });
     this.databaseName = props.databaseName ?? 'dataflow';
     this.port = props.port ?? 5432;
     const multiAz = props.multiAz ?? production;
     const deletionProtection = props.deletionProtection ?? production;
 
-    this.parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
-      engine,
-      description: `TLS required for ${this.node.path}`,
-      parameters: {
-        'rds.force_ssl': '1',
-        'log_connections': '1',
-        'log_disconnections': '1',
-      },
-    });
-
+    this.parameterGroup = this.createParameterGroup(engine, props.parameters);
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'PostgreSQL - admits declared callers by security group only',
@@ -230,63 +315,44 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
     // The exported logs go to log groups the construct owns (encrypted, with retention), which needs
     // a known instance identifier: unique per construct path, stable across deployments.
     const instanceIdentifier = Names.uniqueResourceName(this, { maxLength: 63, separator: '-' }).toLowerCase();
-    const removalPolicy = props.removalPolicy ?? (production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY);
     const logRemovalPolicy = props.logRemovalPolicy ?? (production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
     const logSettings: LogGroupSettings = {
       encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', logRemovalPolicy),
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: logRemovalPolicy,
     };
-    this.logGroups = LOG_EXPORTS.map(logType => new logs.LogGroup(this, `${logType.charAt(0).toUpperCase()}${logType.slice(1)}Logs`, {
+    const logExports = props.cloudwatchLogsExports ?? [...DEFAULT_LOG_EXPORTS];
+    this.logGroups = logExports.map(logType => new logs.LogGroup(this, logGroupId(logType), {
       logGroupName: `/aws/rds/instance/${instanceIdentifier}/${logType}`,
       ...logSettings,
     }));
 
-    this.instance = new rds.DatabaseInstance(this, 'Instance', {
-      instanceIdentifier,
+    const instance = this.createInstance(props, {
       engine,
-      instanceType: props.instanceType ?? (production
-        ? ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE)
-        : ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO)),
-      vpc: props.vpc,
-      vpcSubnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      securityGroups: [securityGroup],
-      publiclyAccessible: false,
-      port: this.port,
-      databaseName: this.databaseName,
-      credentials: rds.Credentials.fromGeneratedSecret('dataflow_admin'),
-      parameterGroup: this.parameterGroup,
-      storageType: rds.StorageType.GP3,
-      allocatedStorage,
-      maxAllocatedStorage: props.maxAllocatedStorage ?? allocatedStorage * 5,
-      storageEncrypted: true,
-      storageEncryptionKey: props.storageEncryptionKey,
-      iamAuthentication: true,
+      instanceIdentifier,
+      securityGroup,
+      logExports,
       multiAz,
       deletionProtection,
-      backupRetention: props.backupRetention ?? Duration.days(production ? 30 : 7),
-      copyTagsToSnapshot: true,
-      autoMinorVersionUpgrade: true,
-      cloudwatchLogsExports: [...LOG_EXPORTS],
-      enablePerformanceInsights: false,
-      removalPolicy,
+      removalPolicy: props.removalPolicy ?? (production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY),
     });
+    this.instance = instance;
     // Escape hatches reach the one resource this construct wraps, as in aws-cdk.
-    this.node.defaultChild = this.instance.node.defaultChild;
+    this.node.defaultChild = instance.node.defaultChild;
     for (const logGroup of this.logGroups) {
-      this.instance.node.addDependency(logGroup);
+      instance.node.addDependency(logGroup);
     }
-    this.secret = this.instance.secret!;
+    this.secret = instance.secret!;
     // The port is known at synth: rules name it literally (the endpoint's port is a token).
     this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(this.port) });
-    this.hostname = this.instance.dbInstanceEndpointAddress;
-    this.jdbcUrl = `jdbc:postgresql://${this.instance.dbInstanceEndpointAddress}:${this.instance.dbInstanceEndpointPort}/${this.databaseName}?sslmode=require`;
+    this.hostname = instance.dbInstanceEndpointAddress;
+    this.jdbcUrl = `jdbc:postgresql://${instance.dbInstanceEndpointAddress}:${instance.dbInstanceEndpointPort}/${this.databaseName}?sslmode=require`;
 
-    const secret = this.instance.node.findChild('Secret');
+    const secret = instance.node.findChild('Secret');
     acknowledge(secret, 'SecretsManagerUsingKMSKey', COMPLIANCE_PACKS,
       'The secret is encrypted with the AWS managed key for Secrets Manager; IAM limits reading it to the execution role of the services that use the database.');
     if (props.rotationInterval) {
-      const rotation = this.addRotation(props, props.rotationInterval, securityGroup, logSettings);
+      const rotation = this.addRotation(instance, props, props.rotationInterval, securityGroup, logSettings);
       this.rotationSecurityGroup = rotation.securityGroup;
       this.rotationLogGroup = rotation.logGroup;
     } else {
@@ -294,7 +360,7 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
       acknowledge(secret, 'SMG4', [NAG_PACKS.awsSolutions], reason);
       acknowledge(secret, 'SecretsManagerRotationEnabled', COMPLIANCE_PACKS, reason);
     }
-    this.acknowledgeFindings(multiAz, deletionProtection, props.storageEncryptionKey !== undefined);
+    this.acknowledgeFindings(multiAz, deletionProtection, props.storageEncryptionKey !== undefined, props.snapshotIdentifier);
   }
 
   /**
@@ -313,12 +379,81 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
     return this.secret.grantRead(grantee);
   }
 
+  /** The construct's own parameter group: TLS required and connections logged, merged with the user's parameters. */
+  private createParameterGroup(engine: rds.IInstanceEngine, parameters: { [name: string]: string } | undefined): rds.ParameterGroup {
+    const merged: { [name: string]: string } = {
+      [FORCE_SSL_PARAMETER]: '1',
+      log_connections: '1',
+      log_disconnections: '1',
+      ...parameters,
+    };
+    // The user may repeat rds.force_ssl (validated), never change it.
+    merged[FORCE_SSL_PARAMETER] = '1';
+    return new rds.ParameterGroup(this, 'Parameters', {
+      engine,
+      description: `TLS required for ${this.node.path}`,
+      parameters: merged,
+    });
+  }
+
+  /**
+   * The instance, new or restored from a snapshot, with the same settings either way. Its id stays
+   * 'Instance' for both, so that logical ids do not depend on how the database started.
+   */
+  private createInstance(props: PostgresDatabaseProps, settings: InstanceSettings): SourceInstance {
+    const production = props.production ?? false;
+    const allocatedStorage = props.allocatedStorage ?? 20;
+    const username = props.masterUsername ?? DEFAULT_MASTER_USERNAME;
+    const common: rds.DatabaseInstanceSourceProps = {
+      instanceIdentifier: settings.instanceIdentifier,
+      engine: settings.engine,
+      instanceType: props.instanceType ?? (production
+        ? ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE)
+        : ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO)),
+      vpc: props.vpc,
+      vpcSubnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [settings.securityGroup],
+      publiclyAccessible: false,
+      port: this.port,
+      parameterGroup: this.parameterGroup,
+      storageType: props.storageType ?? DEFAULT_STORAGE_TYPE,
+      iops: props.iops,
+      allocatedStorage,
+      maxAllocatedStorage: props.maxAllocatedStorage ?? allocatedStorage * 5,
+      iamAuthentication: true,
+      multiAz: settings.multiAz,
+      deletionProtection: settings.deletionProtection,
+      backupRetention: props.backupRetention ?? Duration.days(production ? 30 : 7),
+      copyTagsToSnapshot: true,
+      autoMinorVersionUpgrade: true,
+      cloudwatchLogsExports: settings.logExports,
+      enablePerformanceInsights: false,
+      removalPolicy: settings.removalPolicy,
+    };
+    if (props.snapshotIdentifier !== undefined) {
+      // CloudFormation takes DBName, MasterUsername, StorageEncrypted and KmsKeyId from the snapshot
+      // and says not to set them on a restore; the generated password replaces the snapshot's.
+      return new rds.DatabaseInstanceFromSnapshot(this, 'Instance', {
+        ...common,
+        snapshotIdentifier: props.snapshotIdentifier,
+        credentials: rds.SnapshotCredentials.fromGeneratedSecret(username),
+      });
+    }
+    return new rds.DatabaseInstance(this, 'Instance', {
+      ...common,
+      databaseName: this.databaseName,
+      credentials: rds.Credentials.fromGeneratedSecret(username),
+      storageEncrypted: true,
+      storageEncryptionKey: props.storageEncryptionKey,
+    });
+  }
+
   /**
    * Single-user rotation by the function AWS publishes in the Serverless Application Repository,
    * in the VPC, behind a security group of its own and writing to a log group of this construct.
    */
-  private addRotation(props: PostgresDatabaseProps, interval: Duration, databaseSecurityGroup: ec2.SecurityGroup,
-    logSettings: LogGroupSettings): { securityGroup: ec2.SecurityGroup; logGroup: logs.LogGroup } {
+  private addRotation(instance: SourceInstance, props: PostgresDatabaseProps, interval: Duration,
+    databaseSecurityGroup: ec2.SecurityGroup, logSettings: LogGroupSettings): { securityGroup: ec2.SecurityGroup; logGroup: logs.LogGroup } {
     // aws-cdk-lib's default group for the function would allow all outbound traffic.
     const securityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
       vpc: props.vpc,
@@ -330,7 +465,7 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
     securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443),
       'Secrets Manager through its interface endpoint in the VPC');
     const rulesBefore = new Set(databaseSecurityGroup.node.children);
-    this.instance.addRotationSingleUser({
+    instance.addRotationSingleUser({
       automaticallyAfter: interval,
       vpcSubnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       securityGroup,
@@ -346,25 +481,31 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
     // The application creates the function under the name aws-cdk-lib passes it, and Lambda would
     // create /aws/lambda/<name> on the first rotation, unencrypted and kept forever: create it first.
     // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html
-    const application = this.instance.node.findChild('RotationSingleUser').node.defaultChild as sam.CfnApplication;
+    const application = instance.node.findChild('RotationSingleUser').node.defaultChild as sam.CfnApplication;
     const functionName = (application.parameters as Record<string, string>).functionName;
     const logGroup = new logs.LogGroup(this, 'RotationLogs', {
       logGroupName: `/aws/lambda/${functionName}`,
       ...logSettings,
     });
-    acknowledgeControlLike(logGroup, this.logGroups[0], 'cloudwatch_log_group_retention_period_check');
+    // Kept as long as the exported logs: one decision about retention (a platform acknowledges its
+    // development retention on those) holds for both.
+    if (this.logGroups.length > 0) {
+      acknowledgeControlLike(logGroup, this.logGroups[0], 'cloudwatch_log_group_retention_period_check');
+    }
     application.node.addDependency(logGroup);
     return { securityGroup, logGroup };
   }
 
-  private acknowledgeFindings(multiAz: boolean, deletionProtection: boolean, customerKey: boolean): void {
+  private acknowledgeFindings(multiAz: boolean, deletionProtection: boolean, customerKey: boolean, snapshotIdentifier: string | undefined): void {
     const instance = this.instance;
     const portReason = 'The port only matters to clients admitted by security group; Spring and JDBC defaults expect 5432 (set port to change it).';
     acknowledge(instance, 'RDS11', [NAG_PACKS.awsSolutions], portReason);
     acknowledgeControl(instance, 'rds_instance_no_default_ports_check', portReason);
     acknowledgeControl(instance, 'rds_instance_enhanced_monitoring_enabled_check',
       'Enhanced monitoring needs its own IAM role and costs per instance; CloudWatch metrics and exported PostgreSQL logs cover operations.');
-    if (!customerKey) {
+    if (snapshotIdentifier !== undefined) {
+      this.acknowledgeRestore(snapshotIdentifier);
+    } else if (!customerKey) {
       acknowledgeControl(instance, 'rds_storage_encrypted_kms_key_check',
         'Storage is encrypted with the AWS managed key for RDS; pass storageEncryptionKey for a customer managed key.');
     }
@@ -383,4 +524,40 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
       acknowledgeControl(instance, 'rds_instance_deletion_protection_enabled_check', 'Development database: production: true (or deletionProtection) protects it.');
     }
   }
+
+  /**
+   * What a restored instance takes from its snapshot, where the template cannot show it: the
+   * encryption and the master user. Checked by the user (a warning says how), not by the rules.
+   */
+  private acknowledgeRestore(snapshotIdentifier: string): void {
+    const instance = this.instance;
+    const encryption = 'Restored from a snapshot, whose encryption and key the instance keeps (CloudFormation takes StorageEncrypted and KmsKeyId from the snapshot '
+      + 'and says not to set them on a restore); the construct warns to restore an encrypted snapshot, copying an unencrypted one with a KMS key first.';
+    acknowledge(instance, 'RDS2', [NAG_PACKS.awsSolutions], encryption);
+    acknowledge(instance, 'RDSStorageEncrypted', COMPLIANCE_PACKS, encryption);
+    acknowledgeControl(instance, 'rds_instance_storage_encrypted_check', encryption);
+    acknowledgeControl(instance, 'rds_storage_encrypted_kms_key_check', encryption);
+    acknowledgeControl(instance, 'rds_instance_default_admin_check',
+      'Restored from a snapshot, whose master user the instance keeps (CloudFormation takes MasterUsername from the snapshot); its password is generated into the secret.');
+    const snapshot = Token.isUnresolved(snapshotIdentifier) ? 'the snapshot' : `snapshot "${snapshotIdentifier}"`;
+    Annotations.of(this).addWarningV2('cdk-dataflow-platform:snapshotEncryption',
+      `${this.node.path}: the database restored from ${snapshot} is encrypted only if the snapshot is (CloudFormation takes the encryption from the snapshot). `
+      + 'Check it with aws rds describe-db-snapshots --db-snapshot-identifier <snapshot> --query "DBSnapshots[0].Encrypted"; if it is not encrypted, '
+      + 'copy it with a KMS key (aws rds copy-db-snapshot --kms-key-id <key>) and restore the copy. Once checked, acknowledge this warning '
+      + '(Annotations.of(database).acknowledgeWarning(\'cdk-dataflow-platform:snapshotEncryption\')).');
+  }
 }
+
+/** The settings the new and the restored instance share, decided in the constructor. */
+interface InstanceSettings {
+  readonly engine: rds.IInstanceEngine;
+  readonly instanceIdentifier: string;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly logExports: string[];
+  readonly multiAz: boolean;
+  readonly deletionProtection: boolean;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** The instance classes that can be created (and so rotated): aws-cdk-lib does not export their common base. */
+type SourceInstance = rds.DatabaseInstance | rds.DatabaseInstanceFromSnapshot;

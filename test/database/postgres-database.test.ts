@@ -1,5 +1,5 @@
-import { App, CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, CfnElement, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -207,11 +207,11 @@ describe('PostgresDatabase: what AWS would create on its behalf is its own', () 
   });
 
   test('the rotation function may send HTTPS into the VPC (Secrets Manager endpoint) and reach the database, nothing else', () => {
-    const { stack, db, template } = database({ rotationInterval: Duration.days(30) });
+    const { stack, network, db, template } = database({ rotationInterval: Duration.days(30) });
     expect(egressProblems(template)).toEqual([]);
     const rotationGroup = stack.getLogicalId(db.rotationSecurityGroup!.node.defaultChild as ec2.CfnSecurityGroup);
     const databaseGroup = stack.getLogicalId(db.connections.securityGroups[0].node.defaultChild as ec2.CfnSecurityGroup);
-    const vpcId = stack.getLogicalId(db.instance.vpc.node.defaultChild as CfnElement);
+    const vpcId = stack.getLogicalId(network.vpc.node.defaultChild as CfnElement);
     expect(template.toJSON().Resources[rotationGroup].Properties.SecurityGroupEgress).toEqual([{
       CidrIp: { 'Fn::GetAtt': [vpcId, 'CidrBlock'] },
       Description: expect.any(String),
@@ -274,6 +274,363 @@ describe('PostgresDatabase: what AWS would create on its behalf is its own', () 
     const template = Template.fromStack(stack);
     expect(egressProblems(template)).toEqual([]);
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/lambda/SDatabaseInstanceRotationSingleUser') });
+    expectNoNagFindings(db);
+  });
+});
+
+describe('PostgresDatabase: parameters of your choice, TLS kept', () => {
+  const parametersOf = (template: Template) => Object.values(template.findResources('AWS::RDS::DBParameterGroup')).map(g => g.Properties.Parameters);
+
+  test('merged into the construct\'s one parameter group, which the instance uses', () => {
+    const { template } = database({ parameters: { 'log_statement': 'ddl', 'log_min_duration_statement': '500', 'rds.force_ssl': '1' } });
+    expect(parametersOf(template)).toEqual([{
+      'rds.force_ssl': '1',
+      'log_connections': '1',
+      'log_disconnections': '1',
+      'log_statement': 'ddl',
+      'log_min_duration_statement': '500',
+    }]);
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DBParameterGroupName: { Ref: Match.stringLikeRegexp('^DatabaseParameters') } });
+  });
+
+  test('the user\'s logging settings override the construct\'s, and mixed-case RDS names pass', () => {
+    const { template } = database({ parameters: { 'log_disconnections': '0', 'TimeZone': 'Europe/Berlin', 'pg_stat_statements.track': 'all' } });
+    expect(parametersOf(template)[0]).toEqual(expect.objectContaining({
+      'rds.force_ssl': '1',
+      'log_disconnections': '0',
+      'TimeZone': 'Europe/Berlin',
+      'pg_stat_statements.track': 'all',
+    }));
+  });
+
+  test('a token value passes and reaches the template', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const logStatement = new CfnParameter(stack, 'LogStatement', { type: 'String', default: 'none' });
+    new PostgresDatabase(stack, 'Database', { vpc: network.vpc, parameters: { log_statement: logStatement.valueAsString } });
+    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Parameters: Match.objectLike({ 'rds.force_ssl': '1', 'log_statement': { Ref: 'LogStatement' } }),
+    });
+  });
+
+  test.each<[string, { [name: string]: string }, RegExp]>([
+    ['rds.force_ssl turned off', { 'rds.force_ssl': '0' },
+      /PostgresDatabase: parameters sets rds\.force_ssl to "0", which would let clients connect without TLS; the database requires TLS \(rds\.force_ssl = 1\) .*leave rds\.force_ssl out of parameters/],
+    ['rds.force_ssl set to anything but 1', { 'rds.force_ssl': 'true' }, /parameters sets rds\.force_ssl to "true", which would let clients connect without TLS/],
+    ['rds.force_ssl in another case', { 'RDS.Force_SSL': '0' }, /parameters has "RDS\.Force_SSL"; write it as "rds\.force_ssl", or better leave it out/],
+    ['a name that is no PostgreSQL parameter', { 'log statement': 'ddl' }, /parameters has "log statement", which is not a PostgreSQL parameter name .*; fix the name/],
+    ['a name starting with a digit', { '1log': 'ddl' }, /parameters has "1log", which is not a PostgreSQL parameter name/],
+  ])('refuses %s', (_what, parameters, message) => {
+    expect(() => database({ parameters })).toThrow(message);
+  });
+
+  test('refuses a token for rds.force_ssl: it could turn TLS off at deploy time', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const forceSsl = new CfnParameter(stack, 'ForceSsl', { type: 'String' });
+    expect(() => new PostgresDatabase(stack, 'Database', { vpc: network.vpc, parameters: { 'rds.force_ssl': forceSsl.valueAsString } }))
+      .toThrow(/parameters sets rds\.force_ssl to a token, which cannot be checked at synth; the database requires TLS/);
+  });
+});
+
+describe('PostgresDatabase: storage type and IOPS', () => {
+  test('gp3 without provisioned IOPS by default', () => {
+    const { template } = database();
+    template.hasResourceProperties('AWS::RDS::DBInstance', { StorageType: 'gp3', Iops: Match.absent() });
+  });
+
+  test('io2 with IOPS reaches the instance', () => {
+    const { template } = database({ storageType: rds.StorageType.IO2, allocatedStorage: 100, iops: 3000 });
+    template.hasResourceProperties('AWS::RDS::DBInstance', { StorageType: 'io2', Iops: 3000, AllocatedStorage: '100' });
+  });
+
+  test('io1 as the Terraform module had it: 100 GiB, IOPS within 0.5 to 50 per GiB', () => {
+    const { template } = database({ storageType: rds.StorageType.IO1, allocatedStorage: 100, iops: 1000 });
+    template.hasResourceProperties('AWS::RDS::DBInstance', { StorageType: 'io1', Iops: 1000 });
+  });
+
+  test('gp2 reaches the instance, without IOPS', () => {
+    const { template } = database({ storageType: rds.StorageType.GP2 });
+    template.hasResourceProperties('AWS::RDS::DBInstance', { StorageType: 'gp2', Iops: Match.absent() });
+  });
+
+  test('token IOPS and storage pass', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const iops = new CfnParameter(stack, 'Iops', { type: 'Number' }).valueAsNumber;
+    const storage = new CfnParameter(stack, 'Storage', { type: 'Number' }).valueAsNumber;
+    new PostgresDatabase(stack, 'Database', { vpc: network.vpc, storageType: rds.StorageType.IO1, allocatedStorage: storage, iops, maxAllocatedStorage: 1000 });
+    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBInstance', { StorageType: 'io1', Iops: { Ref: 'Iops' } });
+  });
+
+  test.each<[string, Partial<PostgresDatabaseProps>, RegExp]>([
+    ['io1 without IOPS', { storageType: rds.StorageType.IO1, allocatedStorage: 100 },
+      /storageType io1 provisions IOPS, but iops is not set; set iops \(at least 1000\), or choose rds\.StorageType\.GP3/],
+    ['io2 below its 100 GiB minimum', { storageType: rds.StorageType.IO2, iops: 1000 },
+      /allocatedStorage 20 GiB is outside what RDS for PostgreSQL accepts on io2 storage; choose a whole number from 100 to 65536/],
+    ['IOPS on gp2', { storageType: rds.StorageType.GP2, allocatedStorage: 100, iops: 1000 },
+      /iops 1000 is set, but gp2 storage takes no provisioned IOPS; remove iops/],
+    ['IOPS below 1000', { storageType: rds.StorageType.IO2, allocatedStorage: 100, iops: 500 }, /iops 500 is below what RDS provisions/],
+    ['IOPS on less than 100 GiB', { allocatedStorage: 50, iops: 3000 }, /iops 3000 needs allocatedStorage of at least 100 GiB \(RDS\), but allocatedStorage is 50 GiB/],
+    ['io1 IOPS above 50 per GiB', { storageType: rds.StorageType.IO1, allocatedStorage: 100, iops: 6000 },
+      /iops 6000 on io1 must be 0\.5 to 50 times allocatedStorage \(100 GiB\), i\.e\. 50 to 5000/],
+    ['magnetic storage above its maximum', { storageType: rds.StorageType.STANDARD, allocatedStorage: 4000 },
+      /allocatedStorage 4000 GiB is outside what RDS for PostgreSQL accepts on standard storage; choose a whole number from 20 to 3072/],
+  ])('refuses %s', (_what, props, message) => {
+    expect(() => database(props)).toThrow(message);
+  });
+});
+
+describe('PostgresDatabase: log exports of your choice', () => {
+  test('every exported type gets its encrypted log group with the retention, created before the instance', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const db = new PostgresDatabase(stack, 'Database', {
+      vpc: network.vpc,
+      cloudwatchLogsExports: ['postgresql', 'upgrade', 'iam-db-auth-error'],
+      logRetention: logs.RetentionDays.THREE_MONTHS,
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::RDS::DBInstance', { EnableCloudwatchLogsExports: ['postgresql', 'upgrade', 'iam-db-auth-error'] });
+    expect(db.logGroups).toHaveLength(3);
+    for (const type of ['postgresql', 'upgrade', 'iam-db-auth-error']) {
+      template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: Match.stringLikeRegexp(`^/aws/rds/instance/test-database-[a-z0-9]+/${type}$`),
+        RetentionInDays: 90,
+        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseLogKey'), 'Arn'] },
+      });
+    }
+    const instanceId = stack.getLogicalId(db.instance.node.defaultChild as CfnElement);
+    expect(template.toJSON().Resources[instanceId].DependsOn).toEqual(expect.arrayContaining(
+      db.logGroups.map(g => stack.getLogicalId(g.node.defaultChild as CfnElement)),
+    ));
+    // The default types keep their construct ids (and so their logical ids).
+    expect(db.logGroups.map(g => g.node.id)).toEqual(['PostgresqlLogs', 'UpgradeLogs', 'IamDbAuthErrorLogs']);
+  });
+
+  test('a shorter list exports only those logs, with only their log groups', () => {
+    const { db, template } = database({ cloudwatchLogsExports: ['postgresql'] });
+    template.hasResourceProperties('AWS::RDS::DBInstance', { EnableCloudwatchLogsExports: ['postgresql'] });
+    const names = Object.values(template.findResources('AWS::Logs::LogGroup')).map(g => g.Properties.LogGroupName)
+      .filter(name => typeof name === 'string' && name.startsWith('/aws/rds/'));
+    expect(names).toEqual([expect.stringMatching(/^\/aws\/rds\/instance\/test-database-[a-z0-9]+\/postgresql$/)]);
+    expect(db.logGroups).toHaveLength(1);
+  });
+
+  test.each<[string, string[], RegExp]>([
+    ['an unknown log type', ['postgresql', 'slowquery'],
+      /cloudwatchLogsExports has "slowquery", which RDS for PostgreSQL does not export; choose from 'postgresql', 'upgrade', 'iam-db-auth-error'/],
+    ['a log type twice', ['postgresql', 'postgresql'], /cloudwatchLogsExports lists "postgresql" more than once; list each log type once/],
+  ])('refuses %s', (_what, cloudwatchLogsExports, message) => {
+    expect(() => database({ cloudwatchLogsExports })).toThrow(message);
+  });
+
+  test('refuses a token list: each log type needs its log group at synth', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const types = new CfnParameter(stack, 'LogTypes', { type: 'CommaDelimitedList' }).valueAsList;
+    expect(() => new PostgresDatabase(stack, 'Database', { vpc: network.vpc, cloudwatchLogsExports: types }))
+      .toThrow(/cloudwatchLogsExports must be known at synth \(each log type gets its own log group\)/);
+  });
+});
+
+describe('PostgresDatabase: multi-AZ, deletion protection and removal each on their own', () => {
+  const instanceOf = (template: Template) => Object.values(template.findResources('AWS::RDS::DBInstance'))[0];
+
+  test('multiAz alone (Terraform multi_az)', () => {
+    const { db, template } = database({ multiAz: true });
+    const instance = instanceOf(template);
+    expect(instance.Properties).toEqual(expect.objectContaining({ MultiAZ: true, DeletionProtection: false, BackupRetentionPeriod: 7, DBInstanceClass: 'db.t4g.micro' }));
+    expect(instance.DeletionPolicy).toBe('Delete');
+    expectNoNagFindings(db);
+  });
+
+  test('deletionProtection alone', () => {
+    const { db, template } = database({ deletionProtection: true });
+    const instance = instanceOf(template);
+    expect(instance.Properties).toEqual(expect.objectContaining({ MultiAZ: false, DeletionProtection: true }));
+    expect(instance.DeletionPolicy).toBe('Delete');
+    expectNoNagFindings(db);
+  });
+
+  test('removalPolicy SNAPSHOT alone (Terraform skip_final_snapshot = false)', () => {
+    const { template } = database({ removalPolicy: RemovalPolicy.SNAPSHOT });
+    const instance = instanceOf(template);
+    expect(instance.Properties).toEqual(expect.objectContaining({ MultiAZ: false, DeletionProtection: false }));
+    expect(instance.DeletionPolicy).toBe('Snapshot');
+  });
+
+  test('backupRetention alone (Terraform backup_retention_period)', () => {
+    const { template } = database({ backupRetention: Duration.days(3) });
+    expect(instanceOf(template).Properties).toEqual(expect.objectContaining({ BackupRetentionPeriod: 3, MultiAZ: false, DeletionProtection: false }));
+  });
+
+  test('a production database can turn each off', () => {
+    const { db, template } = database({ production: true, multiAz: false, deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY });
+    const instance = instanceOf(template);
+    expect(instance.Properties).toEqual(expect.objectContaining({ MultiAZ: false, DeletionProtection: false, BackupRetentionPeriod: 30 }));
+    expect(instance.DeletionPolicy).toBe('Delete');
+    expectNoNagFindings(db);
+  });
+});
+
+describe('PostgresDatabase: master user', () => {
+  test('masterUsername names the generated secret\'s user and the instance\'s', () => {
+    const { template } = database({ masterUsername: 'scdf_owner' });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"scdf_owner"}' }),
+    });
+    template.hasResourceProperties('AWS::RDS::DBInstance', { MasterUsername: 'scdf_owner' });
+  });
+
+  test.each<[string, string, RegExp]>([
+    ['a name RDS rejects', 'data-flow', /masterUsername "data-flow" is not a user name RDS for PostgreSQL accepts/],
+    ['a name PostgreSQL reserves', 'pg_admin', /masterUsername "pg_admin" is reserved by PostgreSQL or RDS/],
+    ['the RDS administrator', 'rdsadmin', /masterUsername "rdsadmin" is reserved by PostgreSQL or RDS/],
+  ])('refuses %s', (_what, masterUsername, message) => {
+    expect(() => database({ masterUsername })).toThrow(message);
+  });
+});
+
+describe('PostgresDatabase restored from a snapshot', () => {
+  const restored = database({ snapshotIdentifier: 'dataflow-final', masterUsername: 'postgres', databaseName: 'dataflow' });
+  const { stack, network, db, template } = restored;
+  const instanceId = stack.getLogicalId(db.instance.node.defaultChild as CfnElement);
+  const instance = template.toJSON().Resources[instanceId];
+
+  test('restores the snapshot under the same construct id and logical id as a new instance', () => {
+    const fresh = database();
+    expect(db.instance).toBeInstanceOf(rds.DatabaseInstanceFromSnapshot);
+    expect(db.instance.node.id).toBe('Instance');
+    expect(instanceId).toBe(fresh.stack.getLogicalId(fresh.db.instance.node.defaultChild as CfnElement));
+    expect(instance.Properties.DBSnapshotIdentifier).toBe('dataflow-final');
+    expect(db.node.defaultChild).toBe(db.instance.node.defaultChild);
+  });
+
+  test('sets nothing CloudFormation takes from the snapshot: no DBName, MasterUsername, StorageEncrypted or KmsKeyId', () => {
+    for (const property of ['DBName', 'MasterUsername', 'StorageEncrypted', 'KmsKeyId']) {
+      expect(instance.Properties).not.toHaveProperty(property);
+    }
+  });
+
+  test('a generated secret for the snapshot\'s master user sets the password and is attached to the instance', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', SecretStringTemplate: '{"username":"postgres"}' }),
+    });
+    expect(JSON.stringify(instance.Properties.MasterUserPassword)).toContain('resolve:secretsmanager');
+    template.hasResourceProperties('AWS::SecretsManager::SecretTargetAttachment', {
+      TargetId: { Ref: instanceId },
+      TargetType: 'AWS::RDS::DBInstance',
+    });
+    expect(stack.resolve(db.secret.secretArn)).toEqual({ Ref: expect.stringMatching(/^DatabaseInstanceSecretAttachment/) });
+  });
+
+  test('TLS parameter group, security group, isolated subnets, logs and backups as for a new instance', () => {
+    const groupId = stack.getLogicalId(db.connections.securityGroups[0].node.defaultChild as CfnElement);
+    expect(instance.Properties).toEqual(expect.objectContaining({
+      DBParameterGroupName: { Ref: stack.getLogicalId(db.parameterGroup.node.defaultChild as CfnElement) },
+      VPCSecurityGroups: [{ 'Fn::GetAtt': [groupId, 'GroupId'] }],
+      PubliclyAccessible: false,
+      EnableIAMDatabaseAuthentication: true,
+      EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+      BackupRetentionPeriod: 7,
+      StorageType: 'gp3',
+      DBInstanceIdentifier: expect.stringMatching(/^test-database-[a-z0-9]+$/),
+    }));
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: Match.objectLike({ 'rds.force_ssl': '1' }) });
+    template.hasResourceProperties('AWS::RDS::DBSubnetGroup', {
+      SubnetIds: network.vpc.isolatedSubnets.map(s => stack.resolve(s.subnetId)),
+    });
+    expect(instance.DependsOn).toEqual(expect.arrayContaining(db.logGroups.map(g => stack.getLogicalId(g.node.defaultChild as CfnElement))));
+    expect(stack.resolve(db.jdbcUrl)['Fn::Join'][1]).toContain('/dataflow?sslmode=require');
+  });
+
+  test('warns that the encryption is the snapshot\'s, naming the snapshot and how to check', () => {
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('restored from snapshot "dataflow-final" is encrypted only if the snapshot is'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toMatch(/aws rds copy-db-snapshot --kms-key-id/);
+    expect(Annotations.fromStack(database().stack).findWarning('*', Match.stringLikeRegexp('restored from'))).toHaveLength(0);
+  });
+
+  test('passes cdk-nag', () => {
+    expectNoNagFindings(db);
+  });
+
+  test('with rotation, production and options it passes cdk-nag', () => {
+    const heavy = database({
+      snapshotIdentifier: 'arn:aws:rds:us-east-1:210987654321:snapshot:dataflow-final',
+      masterUsername: 'postgres',
+      production: true,
+      rotationInterval: Duration.days(30),
+      storageType: rds.StorageType.IO2,
+      allocatedStorage: 200,
+      iops: 4000,
+      parameters: { log_statement: 'ddl' },
+    });
+    heavy.template.hasResourceProperties('AWS::RDS::DBInstance', {
+      DBSnapshotIdentifier: 'arn:aws:rds:us-east-1:210987654321:snapshot:dataflow-final',
+      MultiAZ: true,
+      DeletionProtection: true,
+      StorageType: 'io2',
+    });
+    heavy.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
+    expectNoNagFindings(heavy.db);
+  });
+
+  test('a token snapshot identifier passes', () => {
+    const tokenStack = newTestStack();
+    const tokenNetwork = new PrivateNetwork(tokenStack, 'Network');
+    const snapshot = new CfnParameter(tokenStack, 'Snapshot', { type: 'String' }).valueAsString;
+    new PostgresDatabase(tokenStack, 'Database', { vpc: tokenNetwork.vpc, snapshotIdentifier: snapshot });
+    Template.fromStack(tokenStack).hasResourceProperties('AWS::RDS::DBInstance', { DBSnapshotIdentifier: { Ref: 'Snapshot' } });
+  });
+
+  test.each<[string, Partial<PostgresDatabaseProps>, RegExp]>([
+    ['an empty identifier (CloudFormation would create an empty database)', { snapshotIdentifier: '' },
+      /snapshotIdentifier "" is not a snapshot name or ARN; give the DB snapshot's identifier/],
+    ['a storage key (the snapshot keeps its own)', { snapshotIdentifier: 'dataflow-final', storageEncryptionKey: 'KEY' as any },
+      /storageEncryptionKey is set with snapshotIdentifier, but a restored database keeps the snapshot's encryption .*copy the snapshot with your key/],
+  ])('refuses %s', (_what, props, message) => {
+    const stack2 = newTestStack();
+    const network2 = new PrivateNetwork(stack2, 'Network');
+    const extra = props.storageEncryptionKey ? { storageEncryptionKey: new kms.Key(stack2, 'Key', { enableKeyRotation: true }) } : {};
+    expect(() => new PostgresDatabase(stack2, 'Database', { vpc: network2.vpc, ...props, ...extra })).toThrow(message);
+  });
+});
+
+describe('PostgresDatabase with many options', () => {
+  test('synthesizes what was asked and passes cdk-nag', () => {
+    const stack = newTestStack();
+    const network = new PrivateNetwork(stack, 'Network');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const db = new PostgresDatabase(stack, 'Database', {
+      vpc: network.vpc,
+      parameters: { log_statement: 'ddl', log_min_duration_statement: '1000' },
+      storageType: rds.StorageType.IO1,
+      allocatedStorage: 100,
+      maxAllocatedStorage: 500,
+      iops: 2000,
+      cloudwatchLogsExports: ['postgresql', 'upgrade', 'iam-db-auth-error'],
+      masterUsername: 'scdf_owner',
+      multiAz: true,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.SNAPSHOT,
+      backupRetention: Duration.days(14),
+      storageEncryptionKey: key,
+      rotationInterval: Duration.days(30),
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      StorageType: 'io1',
+      Iops: 2000,
+      MultiAZ: true,
+      DeletionProtection: true,
+      BackupRetentionPeriod: 14,
+      StorageEncrypted: true,
+      EnableCloudwatchLogsExports: ['postgresql', 'upgrade', 'iam-db-auth-error'],
+    });
+    template.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot' });
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: Match.objectLike({ 'rds.force_ssl': '1', 'log_statement': 'ddl' }) });
     expectNoNagFindings(db);
   });
 });
