@@ -441,6 +441,16 @@ describe('service order and connections', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { Description: 'orders to the database, by IConnectable', FromPort: 5432 });
   });
 
+  test('multi-AZ, deletion protection and the final snapshot are reachable on their own, not only through production', () => {
+    const { stack, platform } = platformWith({ database: { multiAz: true, deletionProtection: true, removalPolicy: RemovalPolicy.SNAPSHOT } });
+    platform.addService('orders', { image: image(stack), port: 8080 });
+    Template.fromStack(stack).hasResource('AWS::RDS::DBInstance', {
+      DeletionPolicy: 'Snapshot',
+      Properties: Match.objectLike({ MultiAZ: true, DeletionProtection: true }),
+    });
+    expectNoNagFindings(stack);
+  });
+
   test('two services with one Service Connect name are refused', () => {
     const { stack, platform } = platformWith();
     platform.addService('orders', { image: image(stack), port: 8080 });

@@ -177,6 +177,28 @@ export interface PostgresDatabaseOptions {
    * @default - no rotation
    */
   readonly rotationInterval?: Duration;
+
+  /**
+   * Whether the instance runs in two AZs (the Terraform module's `multi_az`), whatever `production` says.
+   *
+   * @default - the value of production
+   */
+  readonly multiAz?: boolean;
+
+  /**
+   * Whether the instance refuses to be deleted, whatever `production` says.
+   *
+   * @default - the value of production
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * What happens to the instance when it leaves the stack, whatever `production` says: SNAPSHOT
+   * takes a final snapshot (the Terraform module's `skip_final_snapshot = false`), DESTROY does not.
+   *
+   * @default - RemovalPolicy.SNAPSHOT on a production database, else RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -200,28 +222,6 @@ export interface PostgresDatabaseProps extends PostgresDatabaseOptions {
    * @default false
    */
   readonly production?: boolean;
-
-  /**
-   * Whether the instance runs in two AZs (the Terraform module's `multi_az`), whatever `production` says.
-   *
-   * @default - the value of production
-   */
-  readonly multiAz?: boolean;
-
-  /**
-   * Whether the instance refuses to be deleted, whatever `production` says.
-   *
-   * @default - the value of production
-   */
-  readonly deletionProtection?: boolean;
-
-  /**
-   * What happens to the instance when it leaves the stack, whatever `production` says: SNAPSHOT
-   * takes a final snapshot (the Terraform module's `skip_final_snapshot = false`), DESTROY does not.
-   *
-   * @default - RemovalPolicy.SNAPSHOT on a production database, else RemovalPolicy.DESTROY
-   */
-  readonly removalPolicy?: RemovalPolicy;
 
   /**
    * How long the exported PostgreSQL logs are kept in CloudWatch Logs.
