@@ -1,5 +1,6 @@
 /**
- * "First contact works": every TypeScript snippet of the README, and the zero-argument platform,
+ * "First contact works": every TypeScript snippet of the README and of the guides in `docs/`
+ * (`DOCUMENT_PATHS`: docs/migrating-from-terraform.md), and the zero-argument platform,
  * synthesizes in the three kinds of stack a user has — environment-agnostic (what `cdk init app`
  * generates: no `env`), region-only and concrete — with no unresolved token in any construct id,
  * acknowledgement id or metadata key, no error annotation, and no unacknowledged cdk-nag finding.
@@ -15,6 +16,7 @@ import { DataflowPlatform, PrivateNetwork } from '../src';
 import { NagFinding, TEST_ENV, expectNoNagFindings, nagFindings, newTestStack } from './helpers/gates';
 import {
   DECLARED_TYPES,
+  DOCUMENT_PATHS,
   Snippet,
   extractTsSnippets,
   readmeSnippets,
@@ -101,6 +103,8 @@ function synthesize(stack: Stack, what: string): Template {
 describe('README TypeScript snippets', () => {
   test('are found, and every value they declare has a type the harness can build', () => {
     expect(SNIPPETS.length).toBeGreaterThan(0);
+    // Every document of DOCUMENT_PATHS contributes snippets: a guide whose blocks stopped being found is not silently skipped.
+    expect(DOCUMENT_PATHS.filter(file => !SNIPPETS.some(s => s.file === file))).toEqual([]);
     const unknown = SNIPPETS.flatMap(s => replaceDeclarations(s).declarations
       .filter(d => !DECLARED_TYPES[d.type])
       .map(d => `${snippetName(s)}: declare const ${d.name}: ${d.type}`));
@@ -215,7 +219,7 @@ describe('the token-id check', () => {
 });
 
 describe('the snippet harness', () => {
-  const snippet = (code: string): Snippet => ({ line: 1, heading: '## Test', code, nofixture: false });
+  const snippet = (code: string): Snippet => ({ file: 'README.md', line: 1, heading: '## Test', code, nofixture: false });
 
   test('extracts ts and typescript blocks only, with their line and heading', () => {
     const markdown = [
@@ -223,9 +227,14 @@ describe('the snippet harness', () => {
       '```typescript', 'const b = 2;', '```', '```json', '{}', '```',
     ].join('\n');
     expect(extractTsSnippets(markdown)).toEqual([
-      { line: 6, heading: '## Part', code: 'const a = 1;', nofixture: false },
-      { line: 9, heading: '## Part', code: 'const b = 2;', nofixture: false },
+      { file: 'README.md', line: 6, heading: '## Part', code: 'const a = 1;', nofixture: false },
+      { file: 'README.md', line: 9, heading: '## Part', code: 'const b = 2;', nofixture: false },
     ]);
+  });
+
+  test('names a guide\'s snippet by its file, line and heading', () => {
+    const [first] = extractTsSnippets(['# Guide', '## Moving the data', '```ts', 'const a = 1;', '```'].join('\n'), 'docs/migrating-from-terraform.md');
+    expect(snippetName(first)).toBe('docs/migrating-from-terraform.md:3 (## Moving the data)');
   });
 
   test('runs a snippet for real, with `this` the stack and cdk-dataflow-platform the library', () => {

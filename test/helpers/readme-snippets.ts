@@ -1,5 +1,5 @@
 /**
- * Runs the README's TypeScript snippets for real, the way jsii-rosetta compiles them: inside the
+ * Runs the TypeScript snippets of the README and of the guides in `docs/` (`DOCUMENT_PATHS`) for real, the way jsii-rosetta compiles them: inside the
  * constructor of a Stack, with the imports of `rosetta/default.ts-fixture`, where
  * `cdk-dataflow-platform` is this library. Values a snippet declares (`declare const x: T;`) are
  * given a real construct chosen by their declared type.
@@ -18,11 +18,16 @@ import { IConstruct } from 'constructs';
 import * as ts from 'typescript';
 import * as library from '../../src';
 
-export const README_PATH = path.join(__dirname, '..', '..', 'README.md');
+const ROOT = path.join(__dirname, '..', '..');
+export const README_PATH = path.join(ROOT, 'README.md');
+/** The Markdown files whose ```ts blocks are run, relative to the repository root. */
+export const DOCUMENT_PATHS: readonly string[] = ['README.md', 'docs/migrating-from-terraform.md'];
 export const FIXTURE_PATH = path.join(__dirname, '..', '..', 'rosetta', 'default.ts-fixture');
 
 /** One fenced ```ts block of a Markdown file. */
 export interface Snippet {
+  /** The Markdown file, relative to the repository root, e.g. 'README.md'. */
+  readonly file: string;
   /** 1-based line of the opening fence. */
   readonly line: number;
   /** The nearest heading above the block. */
@@ -32,13 +37,13 @@ export interface Snippet {
   readonly nofixture: boolean;
 }
 
-/** `README.md:210 (## PrivateGateway)`: how a failure names a snippet. */
+/** `README.md:210 (## PrivateGateway)` or `docs/migrating-from-terraform.md:42 (## ...)`: how a failure names a snippet. */
 export function snippetName(snippet: Snippet): string {
-  return `README.md:${snippet.line} (${snippet.heading})`;
+  return `${snippet.file}:${snippet.line} (${snippet.heading})`;
 }
 
 /** Every ```ts (or ```typescript) block, in order. Other languages (bash, ...) are not compiled by rosetta. */
-export function extractTsSnippets(markdown: string): Snippet[] {
+export function extractTsSnippets(markdown: string, file: string = 'README.md'): Snippet[] {
   const lines = markdown.split('\n');
   const snippets: Snippet[] = [];
   let heading = '(no heading)';
@@ -59,18 +64,19 @@ export function extractTsSnippets(markdown: string): Snippet[] {
       j++;
     }
     if (j >= lines.length) {
-      throw new Error(`README.md:${i + 1}: fenced block is never closed`);
+      throw new Error(`${file}:${i + 1}: fenced block is never closed`);
     }
     if (lang === 'ts' || lang === 'typescript') {
-      snippets.push({ line: i + 1, heading, code: body.join('\n'), nofixture: /\bnofixture\b/.test(open[4]) });
+      snippets.push({ file, line: i + 1, heading, code: body.join('\n'), nofixture: /\bnofixture\b/.test(open[4]) });
     }
     i = j;
   }
   return snippets;
 }
 
+/** The ```ts blocks of every file of `DOCUMENT_PATHS`, in order: README.md's first, then the guides'. */
 export function readmeSnippets(): Snippet[] {
-  return extractTsSnippets(fs.readFileSync(README_PATH, 'utf8'));
+  return DOCUMENT_PATHS.flatMap(file => extractTsSnippets(fs.readFileSync(path.join(ROOT, file), 'utf8'), file));
 }
 
 /**
