@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { DockerImageName, ECRDeployment } from 'cdk-ecr-deployment';
-import { Construct, IDependable } from 'constructs';
+import { Construct, IConstruct, IDependable } from 'constructs';
 import { createLogEncryptionKey, functionLogGroup } from './kms';
 import { acknowledge, acknowledgeControl, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS } from './nag';
 import { pascalCase } from './names';
@@ -252,8 +252,7 @@ export class ImageResolver extends Construct {
 
   /** The log group of the stack's image-copy function, once an image has been copied. */
   public get copyFunctionLogGroup(): logs.ILogGroup | undefined {
-    const provider = Stack.of(this).node.children.find(c => c.node.id.startsWith('Custom::CDKECRDeployment'));
-    return provider?.node.tryFindChild('LogGroup') as logs.ILogGroup | undefined;
+    return copyFunction(this)?.node.tryFindChild('LogGroup') as logs.ILogGroup | undefined;
   }
 
   /**
@@ -263,7 +262,7 @@ export class ImageResolver extends Construct {
    */
   private copyFunctionLogging(role: iam.Role): [logs.ILogGroup, iam.Policy] {
     const stack = Stack.of(this);
-    const provider = stack.node.children.find(c => c.node.id.startsWith('Custom::CDKECRDeployment'));
+    const provider = copyFunction(this);
     if (!(provider instanceof lambda.Function)) {
       throw new Error('cdk-dataflow-platform: cdk-ecr-deployment\'s function was not found in the stack (a bug of this library: please report it)');
     }
@@ -293,6 +292,11 @@ export class ImageResolver extends Construct {
       'cdk-ecr-deployment\'s function copies public images into ECR during deployment only; it needs the internet, so it runs outside the isolated VPC, and handles no application data.');
     return [logGroup, policy];
   }
+}
+
+/** cdk-ecr-deployment's function: a singleton at the top of the stack, its id starting 'Custom::CDKECRDeployment'. */
+function copyFunction(scope: Construct): IConstruct | undefined {
+  return Stack.of(scope).node.children.find(c => c.node.id.startsWith('Custom::CDKECRDeployment'));
 }
 
 function joinPath(prefix: string | undefined, repository: string): string {
