@@ -53,7 +53,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // schema of CDK_VERSION (55). @aws-cdk/integ-runner@2.197.10, the newest release the registry
     // offered, reads schema 53 at most and refuses the app (AssemblyVersionMismatch).
     'aws-cdk@2.1148.1',
+    // PostgreSQL client of the in-VPC function that creates per-workload database users
+    // (src/**/*.lambda.ts): bundled into assets/ by esbuild at build time, so users need neither.
+    'pg@8.23.1',
+    '@types/pg@8.23.1',
   ],
+  bundlerOptions: { esbuildVersion: '0.28.2' },
+  lambdaOptions: {
+    // The newest Node.js runtime every commercial region offers (cdk-nag AwsSolutions-L1).
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+  },
 
   // jsii targets: names a user of each language expects.
   publishToPypi: {
