@@ -4,4 +4,5 @@ export * from './service';
 export * from './database';
 export * from './kafka';
 export * from './scdf';
+export * from './monitoring';
 export * from './platform';

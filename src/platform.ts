@@ -10,6 +10,7 @@ import { PostgresDatabase, PostgresDatabaseOptions } from './database/postgres-d
 import { ApiAuthorization } from './gateway/api-authorization';
 import { PrivateGateway } from './gateway/private-gateway';
 import { KafkaClientAuthentication, KafkaCluster, KafkaClusterOptions } from './kafka/kafka-cluster';
+import { MonitoringOptions, PlatformMonitoring } from './monitoring/platform-monitoring';
 import { PrivateNetwork } from './network/private-network';
 import { ImageResolver, publicRegistryImageName } from './private/images';
 import { createLogEncryptionKey } from './private/kms';
@@ -189,6 +190,13 @@ export interface DataflowPlatformProps {
   readonly kafka?: PlatformKafkaOptions;
 
   /**
+   * The dashboard and alarms; `enabled: false` for none.
+   *
+   * @default - a dashboard and alarms with no alarm topic
+   */
+  readonly monitoring?: PlatformMonitoringOptions;
+
+  /**
    * Spring Cloud Data Flow (dataflow and skipper servers); `enabled: false` for a platform of your
    * own services only.
    *
@@ -251,6 +259,19 @@ export interface PlatformKafkaOptions extends KafkaClusterOptions {
   /**
    * Whether the platform has a Kafka cluster. A platform whose services need none turns it off
    * and pays for none; no other option may be set then.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * The platform's monitoring: where alarms go, their thresholds, and whether the platform has any.
+ */
+export interface PlatformMonitoringOptions extends MonitoringOptions {
+  /**
+   * Whether the platform has a dashboard and alarms (and its services deployment alarms). No other
+   * option may be set when it is false.
    *
    * @default true
    */
@@ -392,6 +413,9 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
   /** The Spring Cloud Data Flow skipper server; undefined without Spring Cloud Data Flow. */
   public readonly skipperServer?: PlatformService;
 
+  /** The dashboard and alarms; undefined when `monitoring.enabled` is false. */
+  public readonly monitoring?: PlatformMonitoring;
+
   /** The Kafka web console; undefined unless `kafkaConsole.enabled`. */
   public readonly kafkaConsole?: PlatformService;
 
@@ -436,6 +460,7 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
     this.gateway = this.createGateway(props);
     this.database = this.createDatabase(props);
     this.kafka = this.createKafka(props);
+    this.monitoring = this.createMonitoring(props);
     this.springCloudDataFlow = this.createSpringCloudDataFlow(props);
     this.dataflowServer = this.springCloudDataFlow?.dataflowServer;
     this.skipperServer = this.springCloudDataFlow?.skipperServer;
@@ -531,6 +556,20 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
   private createKafka(props: DataflowPlatformProps): KafkaCluster | undefined {
     return (props.kafka?.enabled ?? true)
       ? new KafkaCluster(this, 'Kafka', { ...withoutEnabled(props.kafka), ...this.dataPlacement() })
+      : undefined;
+  }
+
+  private createMonitoring(props: DataflowPlatformProps): PlatformMonitoring | undefined {
+    return (props.monitoring?.enabled ?? true)
+      ? new PlatformMonitoring(this, 'Monitoring', {
+        ...withoutEnabled(props.monitoring),
+        gateway: this.gateway,
+        cluster: this.cluster,
+        database: this.database,
+        kafka: this.kafka,
+        containerInsights: this.containerInsights(props),
+        production: this.production,
+      })
       : undefined;
   }
 
@@ -653,6 +692,11 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
         this.kafka.grantReadWrite(service);
       }
     }
+    this.monitoring?.addService(service, {
+      rollbackOnAlarm: options.rollbackOnAlarm,
+      section: options.dashboardSection,
+      startPeriod: options.healthCheckGracePeriod,
+    });
     if (options.enableExecuteCommand) {
       this.network.requireEndpoint('SsmMessages', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
     }
@@ -920,7 +964,7 @@ function validatePlatformProps(environmentName: string, props: DataflowPlatformP
   if (!Token.isUnresolved(environmentName) && !ENVIRONMENT_NAME.test(environmentName)) {
     throw new Error(`DataflowPlatform: environmentName "${environmentName}" must be 1 to 32 lowercase letters, digits or hyphens, starting with a letter; for example "dev" or "prod"`);
   }
-  for (const [prop, options] of [['database', props.database], ['kafka', props.kafka], ['springCloudDataFlow', props.springCloudDataFlow], ['kafkaConsole', props.kafkaConsole]] as const) {
+  for (const [prop, options] of [['database', props.database], ['kafka', props.kafka], ['springCloudDataFlow', props.springCloudDataFlow], ['kafkaConsole', props.kafkaConsole], ['monitoring', props.monitoring]] as const) {
     // A switched-off feature rejects its options, rather than ignoring them.
     const set = options && options.enabled === false ? Object.keys(options).filter(k => k !== 'enabled' && (options as Record<string, unknown>)[k] !== undefined) : [];
     if (set.length > 0) {

@@ -227,6 +227,10 @@ export class SpringCloudDataFlow extends Construct {
       // Stop the old task before the new one starts: never two servers at once.
       minHealthyPercent: 0,
       maxHealthyPercent: 100,
+      // With no overlap every deployment has a moment without a healthy task: alarms would roll
+      // back every release. The circuit breaker still rolls back a server that fails to start.
+      rollbackOnAlarm: false,
+      dashboardSection: 'Spring Cloud Data Flow',
       useDatabase: true,
       useKafka: true,
     };

@@ -53,6 +53,22 @@ export interface PlatformServiceOptions {
   readonly healthCheckPath?: string;
 
   /**
+   * Whether the service's alarms (unhealthy targets, 5XX through its route) roll back a deployment
+   * they fire during, as ECS deployment alarms, in addition to the circuit breaker. Needs the
+   * platform's monitoring.
+   *
+   * @default - true, unless maxHealthyPercent is 100 or less (no overlap of old and new tasks)
+   */
+  readonly rollbackOnAlarm?: boolean;
+
+  /**
+   * The section of the platform's dashboard the service's row appears in.
+   *
+   * @default 'Services'
+   */
+  readonly dashboardSection?: string;
+
+  /**
    * How long after a task starts its health checks are ignored.
    *
    * @default Duration.seconds(60)
@@ -382,6 +398,15 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
   /** The names of the services this one calls. */
   public readonly connectsTo: string[];
 
+  /** The path the load balancer's health check requests. */
+  public readonly healthCheckPath: string;
+
+  /**
+   * The fewest tasks the service should run: `minCapacity` with autoscaling, otherwise its
+   * desired count (may be a token).
+   */
+  public readonly minimumTasks: number;
+
   constructor(scope: Construct, id: string, props: PlatformServiceProps) {
     super(scope, id);
     validateServiceProps(props);
@@ -392,6 +417,8 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
     this.endpoint = `http://${this.discoveryName}:${props.serviceConnectPort ?? props.port}`;
     this.apiPath = (props.apiRoute ?? true) ? normalizeApiPath(props.apiPath ?? props.name) : undefined;
     this.connectsTo = [...(props.connectsTo ?? [])];
+    this.healthCheckPath = props.healthCheckPath ?? '/';
+    this.minimumTasks = (props.autoScaling ?? true) ? (props.minCapacity ?? desiredCountOf(props)) : desiredCountOf(props);
 
     this.logGroup = this.createLogGroup(props);
     this.taskDefinition = this.createTaskDefinition(props);
@@ -583,7 +610,7 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
       healthCheck: {
         enabled: true,
         protocol: elbv2.Protocol.HTTP,
-        path: props.healthCheckPath ?? '/',
+        path: this.healthCheckPath,
         port: 'traffic-port',
         healthyHttpCodes: '200-399',
         interval: Duration.seconds(15),

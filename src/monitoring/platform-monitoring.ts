@@ -1,0 +1,714 @@
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { PostgresDatabase } from '../database/postgres-database';
+import { PrivateGateway } from '../gateway/private-gateway';
+import { KafkaCluster } from '../kafka/kafka-cluster';
+import { acknowledge, COMPLIANCE_PACKS } from '../private/nag';
+import { PlatformService } from '../service/platform-service';
+import { SectionsWidget } from './sections-widget';
+import { apiRouteErrorRateQuery, estimatedMaxConnections, kafkaMetric, serviceConnectMetric } from './metrics';
+
+/**
+ * Thresholds of the platform's alarms. Each has a development and a stricter production default.
+ */
+export interface MonitoringThresholds {
+  /**
+   * API 5XX responses, in percent of all requests, above which the API alarm fires.
+   *
+   * @default - 5, or 1 on a production platform
+   */
+  readonly apiServerErrorRatePercent?: number;
+
+  /**
+   * API latency (p99) above which the latency alarm fires.
+   *
+   * @default - 5 seconds, or 2 seconds on a production platform
+   */
+  readonly apiLatencyP99?: Duration;
+
+  /**
+   * 5XX responses through one service's route, in percent of its requests, above which its alarm
+   * fires (and its deployment rolls back).
+   *
+   * @default - 10, or 5 on a production platform
+   */
+  readonly serviceServerErrorRatePercent?: number;
+
+  /**
+   * Database CPU, in percent, above which the database CPU alarm fires.
+   *
+   * @default - 90, or 80 on a production platform
+   */
+  readonly databaseCpuPercent?: number;
+
+  /**
+   * Free database storage, in percent of the allocated storage, below which the storage alarm fires.
+   *
+   * @default - 10, or 20 on a production platform
+   */
+  readonly databaseFreeStoragePercent?: number;
+
+  /**
+   * Open database connections above which the connections alarm fires.
+   *
+   * @default - 70 percent of PostgreSQL's `max_connections` estimated for a db.m* or db.t* instance
+   * class (no alarm for other classes unless set)
+   */
+  readonly databaseConnections?: number;
+
+  /**
+   * Kafka data-log disk use of any broker, in percent, above which the disk alarm fires.
+   *
+   * @default - 85, or 70 on a production platform
+   */
+  readonly kafkaDiskUsedPercent?: number;
+
+  /**
+   * How many consecutive one-minute periods a condition must hold before an alarm fires.
+   *
+   * @default - 5, or 3 on a production platform
+   */
+  readonly evaluationPeriods?: number;
+}
+
+/**
+ * Where a platform's alarms go and when they fire.
+ */
+export interface MonitoringOptions {
+  /**
+   * The topic every alarm (in ALARM and back to OK) and every rolled-back deployment is sent to.
+   * A topic encrypted with a `kms.Key` of the same app gets the key policy CloudWatch and
+   * EventBridge need to publish to it.
+   *
+   * @default - none: the alarms exist (console, dashboard, deployment rollbacks) but notify no one
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Thresholds and evaluation periods of the alarms.
+   *
+   * @default - the development or production defaults of each threshold
+   */
+  readonly thresholds?: MonitoringThresholds;
+}
+
+/**
+ * Properties of a `PlatformMonitoring`.
+ */
+export interface PlatformMonitoringProps extends MonitoringOptions {
+  /** The platform's API. */
+  readonly gateway: PrivateGateway;
+
+  /** The cluster the services run in. */
+  readonly cluster: ecs.ICluster;
+
+  /**
+   * The database to watch.
+   *
+   * @default - none
+   */
+  readonly database?: PostgresDatabase;
+
+  /**
+   * The Kafka cluster to watch.
+   *
+   * @default - none
+   */
+  readonly kafka?: KafkaCluster;
+
+  /**
+   * Whether the cluster publishes Container Insights: the running and desired task counts come from it.
+   *
+   * @default false
+   */
+  readonly containerInsights?: boolean;
+
+  /**
+   * Whether to use the production defaults of the thresholds.
+   *
+   * @default false
+   */
+  readonly production?: boolean;
+}
+
+/**
+ * How one service is watched.
+ */
+export interface ServiceMonitoringOptions {
+  /**
+   * Whether the service's alarms roll back a deployment they fire during (ECS deployment alarms),
+   * in addition to the deployment circuit breaker. Off for a service whose deployments do not
+   * overlap old and new tasks (`maxHealthyPercent` 100): its alarms fire in every deployment.
+   *
+   * @default - true, unless the service's maxHealthyPercent is 100 or less
+   */
+  readonly rollbackOnAlarm?: boolean;
+
+  /**
+   * The section of the dashboard the service's row goes to.
+   *
+   * @default 'Services'
+   */
+  readonly section?: string;
+
+  /**
+   * How long the service's tasks may take to start: its task-count alarm waits this long longer.
+   *
+   * @default Duration.seconds(60)
+   */
+  readonly startPeriod?: Duration;
+}
+
+/** A service's alarms. */
+export interface ServiceAlarms {
+  /** Targets of the service the load balancer counts unhealthy. */
+  readonly unhealthyTargets: cloudwatch.Alarm;
+
+  /** Fewer tasks running than desired (with Container Insights), or fewer healthy targets than the minimum. */
+  readonly tasksBelowDesired: cloudwatch.Alarm;
+
+  /** 5XX rate through the service's API route; undefined for a service without a route. */
+  readonly serverErrors?: cloudwatch.Alarm;
+}
+
+/** Defaults of the thresholds: development, then production. */
+const DEFAULTS = {
+  apiServerErrorRatePercent: [5, 1],
+  apiLatencyP99Seconds: [5, 2],
+  serviceServerErrorRatePercent: [10, 5],
+  databaseCpuPercent: [90, 80],
+  databaseFreeStoragePercent: [10, 20],
+  kafkaDiskUsedPercent: [85, 70],
+  evaluationPeriods: [5, 3],
+} as const;
+
+/**
+ * Share of the estimated `max_connections` the connections alarm fires at: the estimate comes from
+ * the class's nominal memory, above the memory RDS leaves PostgreSQL (see estimatedMaxConnections),
+ * so 70 percent of it is about 80 percent of the real limit.
+ */
+const CONNECTIONS_SHARE = 0.7;
+
+/** Every metric of the alarms and the dashboard is read per minute. */
+const PERIOD = Duration.minutes(1);
+
+/**
+ * A CloudWatch dashboard and alarms for a platform: the API, every service, the database, Kafka
+ * and Spring Cloud Data Flow's servers, in the order a request travels. Each service's alarms live
+ * in the service's stack and are its ECS deployment alarms (rollback); a rule reports deployments
+ * the circuit breaker or an alarm rolled back.
+ */
+export class PlatformMonitoring extends Construct {
+  /** The dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  /** Where alarms and rolled-back deployments are sent; undefined when no topic was given. */
+  public readonly alarmTopic?: sns.ITopic;
+
+  /** The rule that matches the platform's failed (rolled-back) ECS deployments. */
+  public readonly deploymentFailureRule: events.Rule;
+
+  /** The alarms of the platform's shared parts: API, database, Kafka, deployments. */
+  public readonly platformAlarms: cloudwatch.Alarm[];
+
+  private readonly props: PlatformMonitoringProps;
+  private readonly thresholds: Required<Omit<MonitoringThresholds, 'databaseConnections' | 'apiLatencyP99'>> & { apiLatencyP99: Duration };
+  private readonly sections = new Map<string, cloudwatch.IWidget[]>();
+  private readonly _serviceAlarms = new Map<string, ServiceAlarms>();
+
+  constructor(scope: Construct, id: string, props: PlatformMonitoringProps) {
+    super(scope, id);
+    this.props = props;
+    this.thresholds = resolveThresholds(props.thresholds ?? {}, props.production ?? false);
+    this.alarmTopic = props.alarmTopic;
+    this.allowAlarmPublishing();
+
+    this.dashboard = this.createDashboard();
+    this.platformAlarms = [
+      ...this.watchApi(),
+      ...this.watchDatabase(),
+      ...this.watchKafka(),
+    ];
+    this.deploymentFailureRule = this.createDeploymentFailureRule();
+    this.platformAlarms.push(this.deploymentFailureAlarm());
+    this.acknowledgeFindings(this.platformAlarms);
+  }
+
+  /** Every alarm: the platform's and each service's. */
+  public get alarms(): cloudwatch.Alarm[] {
+    const perService = [...this._serviceAlarms.values()].flatMap(a => [a.unhealthyTargets, a.tasksBelowDesired, ...(a.serverErrors ? [a.serverErrors] : [])]);
+    return [...this.platformAlarms, ...perService];
+  }
+
+  /** The alarms of the service with this name, if it is watched. */
+  public alarmsOf(serviceName: string): ServiceAlarms | undefined {
+    return this._serviceAlarms.get(serviceName);
+  }
+
+  /**
+   * Watches a service: alarms in the service's own stack (unhealthy targets, tasks below desired,
+   * 5XX through its route), its row on the dashboard, and its alarms as ECS deployment alarms.
+   *
+   * @param service the service
+   * @param options how it is watched
+   */
+  public addService(service: PlatformService, options: ServiceMonitoringOptions = {}): ServiceAlarms {
+    if (this._serviceAlarms.has(service.name)) {
+      throw new Error(`PlatformMonitoring: service "${service.name}" is watched already; add each service once`);
+    }
+    const alarms = this.serviceAlarms(service, options);
+    this._serviceAlarms.set(service.name, alarms);
+    this.acknowledgeFindings([alarms.unhealthyTargets, alarms.tasksBelowDesired, ...(alarms.serverErrors ? [alarms.serverErrors] : [])]);
+
+    const cfnService = service.service.node.defaultChild as ecs.CfnService;
+    const overlaps = cfnService.deploymentConfiguration && !Token.isUnresolved((cfnService.deploymentConfiguration as ecs.CfnService.DeploymentConfigurationProperty).maximumPercent)
+      ? ((cfnService.deploymentConfiguration as ecs.CfnService.DeploymentConfigurationProperty).maximumPercent ?? 200) > 100
+      : true;
+    if (options.rollbackOnAlarm ?? overlaps) {
+      // An alarm that fires while a deployment runs rolls it back, as the circuit breaker does for
+      // tasks that fail to start; both may be on at once (ECS "deployment alarms" and "circuit
+      // breaker" are independent failure-detection methods of the rolling update).
+      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
+      service.service.enableDeploymentAlarms(
+        [alarms.unhealthyTargets.alarmName, ...(alarms.serverErrors ? [alarms.serverErrors.alarmName] : [])],
+        { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
+      );
+    }
+    this.section(options.section ?? 'Services').push(...this.serviceWidgets(service));
+    return alarms;
+  }
+
+  private section(title: string): cloudwatch.IWidget[] {
+    let widgets = this.sections.get(title);
+    if (!widgets) {
+      widgets = [];
+      this.sections.set(title, widgets);
+    }
+    return widgets;
+  }
+
+  /** Lets CloudWatch and EventBridge publish to an encrypted topic the app owns. */
+  private allowAlarmPublishing(): void {
+    const topic = this.alarmTopic;
+    if (topic instanceof sns.Topic && topic.masterKey instanceof kms.Key) {
+      // A topic encrypted with a customer managed key: the publishing services need the key.
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-encryption-keys
+      // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+      topic.masterKey.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAndEventBridgeToPublishAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }));
+    }
+  }
+
+  private createDashboard(): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+    // Rows are laid out when the template is written, after every service has been added, in the
+    // order of the request path (API, services, database, Kafka, Spring Cloud Data Flow).
+    dashboard.addWidgets(new SectionsWidget(() => this.sections));
+    return dashboard;
+  }
+
+  private alarm(scope: Construct, id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(scope, id, {
+      ...props,
+      datapointsToAlarm: props.datapointsToAlarm ?? props.evaluationPeriods,
+      treatMissingData: props.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.alarmTopic) {
+      alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+      alarm.addOkAction(new cwActions.SnsAction(this.alarmTopic));
+    }
+    return alarm;
+  }
+
+  /**
+   * API Gateway: requests, 4XX and 5XX, latency (AWS/ApiGateway, dimensions ApiName and Stage).
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html
+   */
+  private watchApi(): cloudwatch.Alarm[] {
+    const gateway = this.props.gateway;
+    const periods = this.thresholds.evaluationPeriods;
+    // The Average of 5XXError is the 5XX rate (errors divided by Count), per the page above.
+    const errorRate = new cloudwatch.MathExpression({
+      expression: '100 * errors',
+      usingMetrics: { errors: gateway.metricServerError({ statistic: cloudwatch.Stats.AVERAGE, period: PERIOD }) },
+      label: '5XX rate (%)',
+      period: PERIOD,
+    });
+    const latencyP99 = gateway.metricLatency({ statistic: cloudwatch.Stats.p(99), period: PERIOD });
+    const alarms = [
+      this.alarm(this, 'ApiServerErrorsAlarm', {
+        metric: errorRate,
+        threshold: this.thresholds.apiServerErrorRatePercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: periods,
+        alarmDescription: `More than ${this.thresholds.apiServerErrorRatePercent}% of API requests answered 5XX for ${periods} minutes. Look first at the services' "5XX through its route" alarms and unhealthy targets on the dashboard, then at the API execution logs (504: a service slower than the integration timeout; 500: the VPC link or load balancer).`,
+      }),
+      this.alarm(this, 'ApiLatencyAlarm', {
+        metric: latencyP99,
+        threshold: this.thresholds.apiLatencyP99.toMilliseconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: periods,
+        alarmDescription: `API latency p99 above ${this.thresholds.apiLatencyP99.toSeconds()} s for ${periods} minutes. Look first at the services' CPU and memory on the dashboard (a service at its limit), then at database connections and latency.`,
+      }),
+    ];
+    this.section('API Gateway').push(
+      new cloudwatch.GraphWidget({
+        title: 'API requests',
+        left: [gateway.metricCount({ statistic: cloudwatch.Stats.SUM, period: PERIOD, label: 'Requests' })],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'API errors',
+        left: [
+          gateway.metricClientError({ statistic: cloudwatch.Stats.SUM, period: PERIOD, label: '4XX' }),
+          gateway.metricServerError({ statistic: cloudwatch.Stats.SUM, period: PERIOD, label: '5XX' }),
+        ],
+        leftAnnotations: [],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'API latency (ms)',
+        left: [
+          gateway.metricLatency({ statistic: cloudwatch.Stats.p(50), period: PERIOD, label: 'p50' }),
+          latencyP99.with({ label: 'p99' }),
+        ],
+        leftAnnotations: [{ value: this.thresholds.apiLatencyP99.toMilliseconds(), label: 'alarm' }],
+        width: 8,
+      }),
+    );
+    return alarms;
+  }
+
+  private serviceAlarms(service: PlatformService, options: ServiceMonitoringOptions): ServiceAlarms {
+    const periods = this.thresholds.evaluationPeriods;
+    // Created in the service's scope, so in its stack: 100 services stay within each stack's limits.
+    const unhealthyTargets = this.alarm(service, 'UnhealthyTargetsAlarm', {
+      // Network Load Balancer target group metrics: AWS/NetworkELB, dimensions TargetGroup and
+      // LoadBalancer; Maximum of UnHealthyHostCount across the AZs.
+      // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-cloudwatch-metrics.html
+      metric: service.metricUnhealthyTargets({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: periods,
+      alarmDescription: `Service ${service.name}: the load balancer counted a task unhealthy for ${periods} minutes (health check ${service.healthCheckPath}). Look first at the service's log group for errors at start-up or failed health checks; during a deployment this alarm rolls the deployment back.`,
+    });
+    const startMinutes = Math.ceil((options.startPeriod ?? Duration.seconds(60)).toSeconds() / 60);
+    const taskPeriods = periods + startMinutes;
+    const tasksBelowDesired = this.alarm(service, 'TasksBelowDesiredAlarm', this.props.containerInsights
+      ? {
+        // Container Insights publishes RunningTaskCount and DesiredTaskCount per service
+        // (ECS/ContainerInsights, dimensions ClusterName and ServiceName); AWS/ECS does not.
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html
+        metric: new cloudwatch.MathExpression({
+          expression: 'desired - running',
+          usingMetrics: {
+            desired: this.containerInsightsMetric(service, 'DesiredTaskCount'),
+            running: this.containerInsightsMetric(service, 'RunningTaskCount'),
+          },
+          label: 'Tasks missing',
+          period: PERIOD,
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: taskPeriods,
+        alarmDescription: `Service ${service.name}: fewer tasks running than desired for ${taskPeriods} minutes. Look first at the service's events in the ECS console (tasks that stop at start: image pull, secrets, memory), then at its log group.`,
+      }
+      : {
+        // Without Container Insights the healthy targets stand in for the running tasks.
+        metric: service.metricHealthyTargets({ statistic: cloudwatch.Stats.MINIMUM, period: PERIOD }),
+        threshold: service.minimumTasks,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: taskPeriods,
+        treatMissingData: service.minimumTasks > 0 ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `Service ${service.name}: fewer healthy tasks than its minimum (${service.minimumTasks}) for ${taskPeriods} minutes. Look first at the service's events in the ECS console (tasks that stop at start: image pull, secrets, memory), then at its log group.`,
+      });
+    const serverErrors = service.apiPath === undefined ? undefined : this.alarm(service, 'ServerErrorsAlarm', {
+      metric: new cloudwatch.MathExpression({
+        expression: apiRouteErrorRateQuery(this.props.gateway, service.apiPath),
+        usingMetrics: {},
+        label: `5XX rate through /${service.apiPath}`,
+        period: PERIOD,
+      }),
+      // The query yields a fraction.
+      threshold: this.thresholds.serviceServerErrorRatePercent / 100,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: periods,
+      alarmDescription: `Service ${service.name}: more than ${this.thresholds.serviceServerErrorRatePercent}% of requests through /${service.apiPath} answered 5XX for ${periods} minutes. Look first at the service's log group; during a deployment this alarm rolls the deployment back.`,
+    });
+    return { unhealthyTargets, tasksBelowDesired, serverErrors };
+  }
+
+  private containerInsightsMetric(service: PlatformService, metricName: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName,
+      dimensionsMap: { ClusterName: this.props.cluster.clusterName, ServiceName: service.service.serviceName },
+      statistic: cloudwatch.Stats.AVERAGE,
+      period: PERIOD,
+    });
+  }
+
+  private serviceWidgets(service: PlatformService): cloudwatch.IWidget[] {
+    const width = this.props.containerInsights ? 6 : 8;
+    const widgets: cloudwatch.IWidget[] = [
+      new cloudwatch.GraphWidget({
+        title: `${service.name}: targets`,
+        left: [
+          service.metricHealthyTargets({ statistic: cloudwatch.Stats.MINIMUM, period: PERIOD, label: 'Healthy' }),
+          service.metricUnhealthyTargets({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD, label: 'Unhealthy' }),
+        ],
+        width,
+      }),
+    ];
+    if (this.props.containerInsights) {
+      widgets.push(new cloudwatch.GraphWidget({
+        title: `${service.name}: tasks`,
+        left: [
+          this.containerInsightsMetric(service, 'RunningTaskCount').with({ label: 'Running' }),
+          this.containerInsightsMetric(service, 'DesiredTaskCount').with({ label: 'Desired' }),
+        ],
+        width,
+      }));
+    }
+    widgets.push(
+      new cloudwatch.GraphWidget({
+        title: `${service.name}: CPU and memory (%)`,
+        left: [
+          service.metricCpuUtilization({ period: PERIOD, label: 'CPU' }),
+          service.metricMemoryUtilization({ period: PERIOD, label: 'Memory' }),
+        ],
+        leftYAxis: { min: 0, max: 100 },
+        width,
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${service.name}: Service Connect`,
+        left: [serviceConnectMetric(this.props.cluster, service, 'RequestCountPerTarget', 'Requests')],
+        right: [serviceConnectMetric(this.props.cluster, service, 'HTTPCode_Target_5XX_Count', '5XX')],
+        width,
+      }),
+    );
+    return widgets;
+  }
+
+  /**
+   * RDS: CPU, free storage, connections, read and write latency (AWS/RDS, DBInstanceIdentifier).
+   * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html
+   */
+  private watchDatabase(): cloudwatch.Alarm[] {
+    const database = this.props.database;
+    if (!database) {
+      return [];
+    }
+    const periods = this.thresholds.evaluationPeriods;
+    const instance = database.instance;
+    const cfn = instance.node.defaultChild as rds.CfnDBInstance;
+    const cpu = instance.metricCPUUtilization({ period: PERIOD });
+    const freeStorage = instance.metricFreeStorageSpace({ statistic: cloudwatch.Stats.MINIMUM, period: PERIOD });
+    const connections = instance.metricDatabaseConnections({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD });
+    const alarms = [
+      this.alarm(this, 'DatabaseCpuAlarm', {
+        metric: cpu,
+        threshold: this.thresholds.databaseCpuPercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: periods,
+        alarmDescription: `Database CPU above ${this.thresholds.databaseCpuPercent}% for ${periods} minutes. Look first at Performance Insights or pg_stat_statements for the heaviest queries, then at the connections graph.`,
+      }),
+    ];
+    const allocatedGiB = Number(cfn.allocatedStorage);
+    if (!Token.isUnresolved(cfn.allocatedStorage) && Number.isFinite(allocatedGiB)) {
+      // FreeStorageSpace is in bytes.
+      const bytes = Math.round(allocatedGiB * 1024 ** 3 * this.thresholds.databaseFreeStoragePercent / 100);
+      alarms.push(this.alarm(this, 'DatabaseFreeStorageAlarm', {
+        metric: freeStorage,
+        threshold: bytes,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: periods,
+        alarmDescription: `Database free storage below ${this.thresholds.databaseFreeStoragePercent}% of the ${allocatedGiB} GiB allocated for ${periods} minutes. Storage autoscaling grows it up to maxAllocatedStorage: look first at whether it reached that limit, then at table and WAL growth.`,
+      }));
+    }
+    const maxConnections = this.props.thresholds?.databaseConnections ?? estimatedMaxConnections(cfn.dbInstanceClass ?? '');
+    if (maxConnections !== undefined) {
+      const threshold = this.props.thresholds?.databaseConnections ?? Math.floor(maxConnections * CONNECTIONS_SHARE);
+      alarms.push(this.alarm(this, 'DatabaseConnectionsAlarm', {
+        metric: connections,
+        threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: periods,
+        alarmDescription: `Database connections above ${threshold} for ${periods} minutes${this.props.thresholds?.databaseConnections === undefined ? ` (70% of max_connections as estimated from the nominal memory of ${cfn.dbInstanceClass}, ${maxConnections})` : ''}. Look first at the connection pool sizes of the services (Spring Boot: spring.datasource.hikari.maximum-pool-size) times their task counts.`,
+      }));
+    }
+    this.section('Database').push(
+      new cloudwatch.GraphWidget({ title: 'Database CPU (%)', left: [cpu], leftYAxis: { min: 0, max: 100 }, width: 6 }),
+      new cloudwatch.GraphWidget({ title: 'Database free storage (bytes)', left: [freeStorage], width: 6 }),
+      new cloudwatch.GraphWidget({ title: 'Database connections', left: [connections], width: 6 }),
+      new cloudwatch.GraphWidget({
+        title: 'Database latency (s)',
+        left: [
+          instance.metric('ReadLatency', { period: PERIOD, label: 'Read' }),
+          instance.metric('WriteLatency', { period: PERIOD, label: 'Write' }),
+        ],
+        width: 6,
+      }),
+    );
+    return alarms;
+  }
+
+  /**
+   * MSK: disk used per broker, CPU, under-replicated and offline partitions, active controllers
+   * (AWS/Kafka; see `kafkaMetric` for dimensions and monitoring levels).
+   */
+  private watchKafka(): cloudwatch.Alarm[] {
+    const kafka = this.props.kafka;
+    if (!kafka) {
+      return [];
+    }
+    const periods = this.thresholds.evaluationPeriods;
+    const brokers = Array.from({ length: kafka.numberOfBrokerNodes }, (_, i) => i + 1);
+    const diskUsed = brokers.map(id => kafkaMetric(kafka, 'KafkaDataLogsDiskUsed', cloudwatch.Stats.MAXIMUM, id).with({ label: `Broker ${id}` }));
+    const usingDisk: { [id: string]: cloudwatch.IMetric } = {};
+    diskUsed.forEach((metric, i) => { usingDisk[`b${i + 1}`] = metric; });
+    const maxDisk = new cloudwatch.MathExpression({
+      expression: `MAX([${Object.keys(usingDisk).join(', ')}])`,
+      usingMetrics: usingDisk,
+      label: 'Disk used by the fullest broker (%)',
+      period: PERIOD,
+    });
+    const offline = kafkaMetric(kafka, 'OfflinePartitionsCount', cloudwatch.Stats.MAXIMUM);
+    const alarms = [
+      this.alarm(this, 'KafkaDiskUsedAlarm', {
+        metric: maxDisk,
+        threshold: this.thresholds.kafkaDiskUsedPercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: periods,
+        alarmDescription: `A Kafka broker's data-log disk is more than ${this.thresholds.kafkaDiskUsedPercent}% full. A full disk stops the broker: look first at topic retention (retention.ms, retention.bytes), then grow the volume (kafka.volumeSizeGiB; MSK volumes grow, never shrink).`,
+      }),
+      this.alarm(this, 'KafkaOfflinePartitionsAlarm', {
+        metric: offline,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: periods,
+        alarmDescription: `Kafka has partitions with no active leader for ${periods} minutes: producers and consumers of those partitions are stopped. Look first at the broker CPU and disk graphs and the MSK cluster's events, then at the broker logs.`,
+      }),
+    ];
+    this.section('Kafka').push(
+      new cloudwatch.GraphWidget({ title: 'Kafka disk used per broker (%)', left: diskUsed, leftYAxis: { min: 0, max: 100 }, width: 6 }),
+      new cloudwatch.GraphWidget({
+        title: 'Kafka CPU per broker (%)',
+        left: brokers.map(id => new cloudwatch.MathExpression({
+          expression: `user${id} + system${id}`,
+          usingMetrics: {
+            [`user${id}`]: kafkaMetric(kafka, 'CpuUser', cloudwatch.Stats.AVERAGE, id),
+            [`system${id}`]: kafkaMetric(kafka, 'CpuSystem', cloudwatch.Stats.AVERAGE, id),
+          },
+          label: `Broker ${id}`,
+          period: PERIOD,
+        })),
+        leftYAxis: { min: 0, max: 100 },
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Kafka partitions',
+        left: [
+          ...brokers.map(id => kafkaMetric(kafka, 'UnderReplicatedPartitions', cloudwatch.Stats.MAXIMUM, id).with({ label: `Under-replicated, broker ${id}` })),
+          offline.with({ label: 'Offline' }),
+        ],
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Kafka active controllers (1 is healthy)',
+        left: [kafkaMetric(kafka, 'ActiveControllerCount', cloudwatch.Stats.SUM)],
+        width: 6,
+      }),
+    );
+    return alarms;
+  }
+
+  /**
+   * A rule for the platform's ECS deployments that failed: with the circuit breaker and deployment
+   * alarms set to roll back, a failed deployment is one ECS rolled back. Event: source aws.ecs,
+   * detail-type "ECS Deployment State Change", detail.eventName SERVICE_DEPLOYMENT_FAILED,
+   * resources[0] the service ARN (arn:aws:ecs:<region>:<account>:service/<cluster>/<service>).
+   * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html
+   */
+  private createDeploymentFailureRule(): events.Rule {
+    const stack = Stack.of(this);
+    const rule = new events.Rule(this, 'DeploymentFailureRule', {
+      description: `Failed (rolled back) ECS deployments of the services of ${this.node.scope?.node.path ?? this.node.path}`,
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Deployment State Change'],
+        detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
+        resources: events.Match.prefix(stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${this.props.cluster.clusterName}/` })),
+      },
+    });
+    if (this.alarmTopic) {
+      rule.addTarget(new targets.SnsTopic(this.alarmTopic, {
+        message: events.RuleTargetInput.fromText(
+          `ECS rolled back a deployment of ${events.EventField.fromPath('$.resources[0]')}: ${events.EventField.fromPath('$.detail.reason')}`,
+        ),
+      }));
+    }
+    return rule;
+  }
+
+  /** An alarm on the rule's matches, so that a rollback shows among the alarms and on the dashboard. */
+  private deploymentFailureAlarm(): cloudwatch.Alarm {
+    // EventBridge publishes MatchedEvents per rule (AWS/Events, dimension RuleName).
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
+    const matched = new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'MatchedEvents',
+      dimensionsMap: { RuleName: this.deploymentFailureRule.ruleName },
+      statistic: cloudwatch.Stats.SUM,
+      period: PERIOD,
+      label: 'Deployments rolled back',
+    });
+    this.section('Deployments').push(new cloudwatch.GraphWidget({ title: 'Deployments rolled back', left: [matched], width: 24, height: 4 }));
+    return this.alarm(this, 'DeploymentRolledBackAlarm', {
+      metric: matched,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      alarmDescription: 'ECS rolled back a deployment of one of the platform\'s services (circuit breaker: tasks failed to start; deployment alarm: unhealthy targets or 5XX while it ran). Look first at the service\'s events in the ECS console for the reason, then at the alarms that fired and the service\'s log group.',
+    });
+  }
+
+  /** Alarms without a topic notify no one: said once per alarm, not stack-wide. */
+  private acknowledgeFindings(alarms: cloudwatch.Alarm[]): void {
+    if (this.alarmTopic) {
+      return;
+    }
+    for (const alarm of alarms) {
+      acknowledge(alarm, 'CloudWatchAlarmAction', COMPLIANCE_PACKS,
+        'No monitoring.alarmTopic was given: the alarm shows in the console and on the dashboard and drives deployment rollbacks; monitoring: { alarmTopic } sends it to a topic.');
+    }
+  }
+}
+
+function resolveThresholds(thresholds: MonitoringThresholds, production: boolean) {
+  const pick = (value: number | undefined, defaults: readonly [number, number]) => value ?? defaults[production ? 1 : 0];
+  return {
+    apiServerErrorRatePercent: pick(thresholds.apiServerErrorRatePercent, DEFAULTS.apiServerErrorRatePercent),
+    apiLatencyP99: thresholds.apiLatencyP99 ?? Duration.seconds(DEFAULTS.apiLatencyP99Seconds[production ? 1 : 0]),
+    serviceServerErrorRatePercent: pick(thresholds.serviceServerErrorRatePercent, DEFAULTS.serviceServerErrorRatePercent),
+    databaseCpuPercent: pick(thresholds.databaseCpuPercent, DEFAULTS.databaseCpuPercent),
+    databaseFreeStoragePercent: pick(thresholds.databaseFreeStoragePercent, DEFAULTS.databaseFreeStoragePercent),
+    kafkaDiskUsedPercent: pick(thresholds.kafkaDiskUsedPercent, DEFAULTS.kafkaDiskUsedPercent),
+    evaluationPeriods: pick(thresholds.evaluationPeriods, DEFAULTS.evaluationPeriods),
+  };
+}
