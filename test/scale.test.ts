@@ -15,14 +15,14 @@ import { QUOTAS } from '../src/private/quotas';
 
 const SERVICES = 100;
 
-describe(`a platform of ${SERVICES} services`, () => {
+describe.each([false, true])(`a platform of ${SERVICES} services, production: %s`, (production) => {
   let stack: Stack;
   let platform: DataflowPlatform;
   let templates: Array<{ name: string; template: Record<string, any>; bytes: number }>;
 
   beforeAll(() => {
     stack = newTestStack();
-    platform = new DataflowPlatform(stack, 'Dataflow');
+    platform = new DataflowPlatform(stack, 'Dataflow', { production });
     const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'services');
     for (let i = 0; i < SERVICES; i++) {
       platform.addService(`svc${i}`, {
@@ -83,6 +83,29 @@ describe(`a platform of ${SERVICES} services`, () => {
   test('every route is still /<name>/{proxy+}', () => {
     expect(platform.findService('svc99')!.apiPath).toBe('svc99');
     expect(platform.findService('svc99')!.route!.loadBalancer).toBe(platform.gateway.loadBalancers[2]);
+  });
+
+  test(`the dashboard stays within CloudWatch's ${QUOTAS.widgetsPerDashboard} widgets and ${QUOTAS.metricsPerDashboard} metrics`, () => {
+    const dashboards = templates.flatMap(t => Object.values(t.template.Resources ?? {}) as any[]).filter(r => r.Type === 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const body = (dashboards[0].Properties.DashboardBody['Fn::Join'][1] as unknown[]).map(p => typeof p === 'string' ? p : 'x').join('');
+    const widgets: any[] = JSON.parse(body).widgets;
+    const metrics = widgets.reduce((n, w) => n + (w.properties?.metrics?.length ?? 0), 0);
+    // Per service: targets, CPU and memory, Service Connect; production adds the task counts.
+    expect(widgets.filter(w => /^svc\d+: /.test(w.properties?.title ?? ''))).toHaveLength(SERVICES * (production ? 4 : 3));
+    expect(widgets.length).toBeLessThanOrEqual(QUOTAS.widgetsPerDashboard);
+    expect(metrics).toBeLessThanOrEqual(QUOTAS.metricsPerDashboard);
+  });
+
+  test('each service\'s alarms live in the service\'s own stack', () => {
+    for (const name of ['svc0', 'svc99']) {
+      const service = platform.findService(name)!;
+      const alarms = platform.monitoring!.alarmsOf(name)!;
+      for (const alarm of [alarms.unhealthyTargets, alarms.tasksBelowDesired, alarms.serverErrors!]) {
+        expect(Stack.of(alarm)).toBe(Stack.of(service));
+      }
+    }
+    expect(Stack.of(platform.findService('svc99')!)).toBeInstanceOf(NestedStack);
   });
 
   test('passes cdk-nag in every stack', () => {

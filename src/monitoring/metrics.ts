@@ -3,7 +3,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { PrivateGateway } from '../gateway/private-gateway';
 import { KafkaCluster } from '../kafka/kafka-cluster';
-import { PlatformService } from '../service/platform-service';
 
 /** Every metric of the alarms and the dashboard is read per minute. */
 const PERIOD = Duration.minutes(1);
@@ -43,18 +42,25 @@ export function kafkaMetric(kafka: KafkaCluster, metricName: string, statistic: 
 }
 
 /**
- * A Service Connect metric of the service as a server: AWS/ECS, dimensions ClusterName,
- * DiscoveryName and ServiceName (the name the service is called by).
+ * A Service Connect metric of a service as the one called, summed over the platform's cluster, as
+ * a Metrics Insights query. AWS/ECS publishes RequestCount per DiscoveryName (with the called
+ * service's ServiceName and ClusterName) and the target metrics, e.g. HTTPCode_Target_5XX_Count
+ * (HTTP port mappings only, which the platform's are), per TargetDiscoveryName (with the calling
+ * service's ServiceName and ClusterName). Either way the query keeps the platform's cluster and the
+ * service's Service Connect name: no reference to the service's generated name is needed.
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html#service-connect-metrics
  */
-export function serviceConnectMetric(cluster: ecs.ICluster, service: PlatformService, metricName: string, label: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: 'AWS/ECS',
-    metricName,
-    dimensionsMap: { ClusterName: cluster.clusterName, DiscoveryName: service.discoveryName, ServiceName: service.service.serviceName },
-    statistic: cloudwatch.Stats.SUM,
-    period: PERIOD,
+export function serviceConnectQuery(cluster: ecs.ICluster, discoveryName: string, metricName: 'RequestCount' | 'HTTPCode_Target_5XX_Count', label: string): cloudwatch.MathExpression {
+  const nameDimension = metricName === 'RequestCount' ? 'DiscoveryName' : 'TargetDiscoveryName';
+  return new cloudwatch.MathExpression({
+    expression: Fn.join('', [
+      `SELECT SUM(${metricName}) FROM SCHEMA("AWS/ECS", ClusterName, ${nameDimension}, ServiceName) WHERE ClusterName = '`,
+      cluster.clusterName,
+      `' AND ${nameDimension} = '${discoveryName}'`,
+    ]),
+    usingMetrics: {},
     label,
+    period: PERIOD,
   });
 }
 

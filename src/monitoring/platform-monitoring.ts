@@ -13,9 +13,10 @@ import { PostgresDatabase } from '../database/postgres-database';
 import { PrivateGateway } from '../gateway/private-gateway';
 import { KafkaCluster } from '../kafka/kafka-cluster';
 import { acknowledge, COMPLIANCE_PACKS } from '../private/nag';
+import { QUOTAS } from '../private/quotas';
 import { PlatformService } from '../service/platform-service';
 import { SectionsWidget } from './sections-widget';
-import { apiRouteErrorRateQuery, estimatedMaxConnections, kafkaMetric, serviceConnectMetric } from './metrics';
+import { apiRouteErrorRateQuery, estimatedMaxConnections, kafkaMetric, serviceConnectQuery } from './metrics';
 
 /**
  * Thresholds of the platform's alarms. Each has a development and a stricter production default.
@@ -318,7 +319,17 @@ export class PlatformMonitoring extends Construct {
     });
     // Rows are laid out when the template is written, after every service has been added, in the
     // order of the request path (API, services, database, Kafka, Spring Cloud Data Flow).
-    dashboard.addWidgets(new SectionsWidget(() => this.sections));
+    const sections = new SectionsWidget(() => this.sections);
+    dashboard.addWidgets(sections);
+    this.node.addValidation({
+      validate: () => {
+        const { widgets, metrics } = sections.count();
+        return [
+          ...(widgets > QUOTAS.widgetsPerDashboard ? [`PlatformMonitoring: the dashboard would have ${widgets} widgets, more than CloudWatch's ${QUOTAS.widgetsPerDashboard} (about 3 per service, 4 with Container Insights); split the services over two platforms, or set monitoring: { enabled: false } and build dashboards of your own from platform.services`] : []),
+          ...(metrics > QUOTAS.metricsPerDashboard ? [`PlatformMonitoring: the dashboard would show ${metrics} metrics, more than CloudWatch's ${QUOTAS.metricsPerDashboard}; split the services over two platforms, or set monitoring: { enabled: false } and build dashboards of your own`] : []),
+        ];
+      },
+    });
     return dashboard;
   }
 
@@ -399,9 +410,11 @@ export class PlatformMonitoring extends Construct {
     // Created in the service's scope, so in its stack: 100 services stay within each stack's limits.
     const unhealthyTargets = this.alarm(service, 'UnhealthyTargetsAlarm', {
       // Network Load Balancer target group metrics: AWS/NetworkELB, dimensions TargetGroup and
-      // LoadBalancer; Maximum of UnHealthyHostCount across the AZs.
+      // LoadBalancer. The page recommends alarming on the Minimum of UnHealthyHostCount above 0 (and
+      // the Maximum of HealthyHostCount below the minimum): the statistics that are not thrown off
+      // by one AZ's load balancer node reporting late.
       // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-cloudwatch-metrics.html
-      metric: service.metricUnhealthyTargets({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD }),
+      metric: service.metricUnhealthyTargets({ statistic: cloudwatch.Stats.MINIMUM, period: PERIOD }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: periods,
@@ -430,7 +443,7 @@ export class PlatformMonitoring extends Construct {
       }
       : {
         // Without Container Insights the healthy targets stand in for the running tasks.
-        metric: service.metricHealthyTargets({ statistic: cloudwatch.Stats.MINIMUM, period: PERIOD }),
+        metric: service.metricHealthyTargets({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD }),
         threshold: service.minimumTasks,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: taskPeriods,
@@ -469,8 +482,8 @@ export class PlatformMonitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: `${service.name}: targets`,
         left: [
-          service.metricHealthyTargets({ statistic: cloudwatch.Stats.MINIMUM, period: PERIOD, label: 'Healthy' }),
-          service.metricUnhealthyTargets({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD, label: 'Unhealthy' }),
+          service.metricHealthyTargets({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD, label: 'Healthy' }),
+          service.metricUnhealthyTargets({ statistic: cloudwatch.Stats.MINIMUM, period: PERIOD, label: 'Unhealthy' }),
         ],
         width,
       }),
@@ -497,8 +510,10 @@ export class PlatformMonitoring extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: `${service.name}: Service Connect`,
-        left: [serviceConnectMetric(this.props.cluster, service, 'RequestCountPerTarget', 'Requests')],
-        right: [serviceConnectMetric(this.props.cluster, service, 'HTTPCode_Target_5XX_Count', '5XX')],
+        left: [
+          serviceConnectQuery(this.props.cluster, service.discoveryName, 'RequestCount', 'Requests'),
+          serviceConnectQuery(this.props.cluster, service.discoveryName, 'HTTPCode_Target_5XX_Count', '5XX'),
+        ],
         width,
       }),
     );
@@ -541,7 +556,11 @@ export class PlatformMonitoring extends Construct {
         alarmDescription: `Database free storage below ${this.thresholds.databaseFreeStoragePercent}% of the ${allocatedGiB} GiB allocated for ${periods} minutes. Storage autoscaling grows it up to maxAllocatedStorage: look first at whether it reached that limit, then at table and WAL growth.`,
       }));
     }
-    const maxConnections = this.props.thresholds?.databaseConnections ?? estimatedMaxConnections(cfn.dbInstanceClass ?? '');
+    // aws-cdk-lib sets the class lazily ('db.' + the instance type); it resolves to a literal
+    // unless the instance type itself is a token.
+    const instanceClass = Stack.of(this).resolve(cfn.dbInstanceClass);
+    const maxConnections = this.props.thresholds?.databaseConnections
+      ?? (typeof instanceClass === 'string' ? estimatedMaxConnections(instanceClass) : undefined);
     if (maxConnections !== undefined) {
       const threshold = this.props.thresholds?.databaseConnections ?? Math.floor(maxConnections * CONNECTIONS_SHARE);
       alarms.push(this.alarm(this, 'DatabaseConnectionsAlarm', {
@@ -549,7 +568,7 @@ export class PlatformMonitoring extends Construct {
         threshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: periods,
-        alarmDescription: `Database connections above ${threshold} for ${periods} minutes${this.props.thresholds?.databaseConnections === undefined ? ` (70% of max_connections as estimated from the nominal memory of ${cfn.dbInstanceClass}, ${maxConnections})` : ''}. Look first at the connection pool sizes of the services (Spring Boot: spring.datasource.hikari.maximum-pool-size) times their task counts.`,
+        alarmDescription: `Database connections above ${threshold} for ${periods} minutes${this.props.thresholds?.databaseConnections === undefined ? ` (70% of max_connections as estimated from the nominal memory of ${instanceClass}, ${maxConnections})` : ''}. Look first at the connection pool sizes of the services (Spring Boot: spring.datasource.hikari.maximum-pool-size) times their task counts.`,
       }));
     }
     this.section('Database').push(
@@ -700,7 +719,31 @@ export class PlatformMonitoring extends Construct {
   }
 }
 
+/** Refuses thresholds no alarm can use; tokens pass. */
+function validateThresholds(thresholds: MonitoringThresholds): void {
+  const percents = ['apiServerErrorRatePercent', 'serviceServerErrorRatePercent', 'databaseCpuPercent', 'databaseFreeStoragePercent', 'kafkaDiskUsedPercent'] as const;
+  for (const name of percents) {
+    const value = thresholds[name];
+    if (value !== undefined && !Token.isUnresolved(value) && !(value > 0 && value < 100)) {
+      throw new Error(`PlatformMonitoring: thresholds.${name} is ${value}; it is a percentage and must be above 0 and below 100, e.g. ${DEFAULTS[name][0]}`);
+    }
+  }
+  const periods = thresholds.evaluationPeriods;
+  if (periods !== undefined && !Token.isUnresolved(periods) && !(Number.isInteger(periods) && periods >= 1 && periods <= 60)) {
+    throw new Error(`PlatformMonitoring: thresholds.evaluationPeriods is ${periods}; it counts one-minute periods and must be a whole number from 1 to 60, e.g. 5`);
+  }
+  const connections = thresholds.databaseConnections;
+  if (connections !== undefined && !Token.isUnresolved(connections) && !(Number.isInteger(connections) && connections >= 1)) {
+    throw new Error(`PlatformMonitoring: thresholds.databaseConnections is ${connections}; it must be a whole number of connections, at least 1`);
+  }
+  const latency = thresholds.apiLatencyP99;
+  if (latency !== undefined && !latency.isUnresolved() && !(latency.toMilliseconds() > 0)) {
+    throw new Error(`PlatformMonitoring: thresholds.apiLatencyP99 is ${latency.toHumanString()}; it must be above 0, e.g. Duration.seconds(5)`);
+  }
+}
+
 function resolveThresholds(thresholds: MonitoringThresholds, production: boolean) {
+  validateThresholds(thresholds);
   const pick = (value: number | undefined, defaults: readonly [number, number]) => value ?? defaults[production ? 1 : 0];
   return {
     apiServerErrorRatePercent: pick(thresholds.apiServerErrorRatePercent, DEFAULTS.apiServerErrorRatePercent),

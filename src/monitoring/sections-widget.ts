@@ -34,6 +34,13 @@ export class SectionsWidget implements cloudwatch.IWidget {
     return this.layout().toJson();
   }
 
+  /** How many widgets and metrics (metric-math inputs and queries included) the dashboard gets. */
+  public count(): { widgets: number; metrics: number } {
+    const widgets = this.layout().toJson();
+    const metrics = widgets.reduce((n, widget) => n + (widget.properties?.metrics?.length ?? 0), 0);
+    return { widgets: widgets.length, metrics };
+  }
+
   /** Laid out again whenever widgets were added since, so that position() and toJson() agree. */
   private layout(): cloudwatch.Column {
     const sections = this.sections();

@@ -27,4 +27,14 @@ export const QUOTAS = {
    * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts-deploy.html
    */
   dnsLabelLength: 63,
+  /**
+   * Widgets per CloudWatch dashboard (fixed).
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html
+   */
+  widgetsPerDashboard: 500,
+  /**
+   * Metrics per CloudWatch dashboard, those only used in metric math included (fixed; 500 per widget).
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html
+   */
+  metricsPerDashboard: 2500,
 } as const;

@@ -451,16 +451,30 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
   }
 
   /**
-   * Targets the load balancer counts healthy (AWS/NetworkELB `HealthyHostCount`).
+   * Targets the load balancer counts healthy (AWS/NetworkELB `HealthyHostCount`, dimensions
+   * LoadBalancer and TargetGroup). The load balancer's name is read from the load balancer itself,
+   * not parsed out of the listener's ARN as aws-cdk-lib does: one reference instead of three.
    * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-cloudwatch-metrics.html
    */
   public metricHealthyTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.targetGroup.metrics.healthyHostCount(props);
+    return this.targetGroupMetric('HealthyHostCount', props);
   }
 
   /** Targets the load balancer counts unhealthy (AWS/NetworkELB `UnHealthyHostCount`). */
   public metricUnhealthyTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.targetGroup.metrics.unHealthyHostCount(props);
+    return this.targetGroupMetric('UnHealthyHostCount', props);
+  }
+
+  private targetGroupMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const loadBalancer = this.listener.loadBalancer as elbv2.NetworkLoadBalancer;
+    return new cloudwatch.Metric({
+      namespace: 'AWS/NetworkELB',
+      metricName,
+      statistic: cloudwatch.Stats.AVERAGE,
+      period: Duration.minutes(5),
+      ...props,
+      dimensionsMap: { LoadBalancer: loadBalancer.loadBalancerFullName, TargetGroup: this.targetGroup.targetGroupFullName },
+    });
   }
 
   /**
