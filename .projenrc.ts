@@ -164,10 +164,24 @@ project.addTask('example', {
     { spawn: exampleSynth.name },
   ],
 });
+// The architecture diagram of the README (docs/architecture.svg) is drawn from the synthesized example
+// by scripts/diagram.js and rendered with Graphviz (Debian package graphviz); its DOT source is
+// committed beside it, and check fails when the example changed and the diagram was not regenerated.
+const diagramCheck = project.addTask('diagram:check', {
+  description: 'Fail if docs/architecture.dot, or the SVG rendered from it, no longer matches the synthesized example (needs examples/cdk.out, not Graphviz)',
+  exec: 'node scripts/diagram.js --check',
+});
+project.addTask('diagram', {
+  description: 'Synthesize the example, then write docs/architecture.dot and render docs/architecture.svg with Graphviz dot',
+  steps: [
+    { spawn: 'example' },
+    { exec: 'node scripts/diagram.js' },
+  ],
+});
 
 // The one command that runs every gate (README Quick start, .ci/run).
 project.addTask('check', {
-  description: 'Run every quality gate: projen synth, jsii compile, API.md, test type-check, jest (assertions, cdk-nag, CloudFormation validation, cfn-guard, snapshots), eslint, rosetta, pack, example synth, code generation',
+  description: 'Run every quality gate: projen synth, jsii compile, API.md, test type-check, jest (assertions, cdk-nag, CloudFormation validation, cfn-guard, snapshots), eslint, rosetta, pack, example synth, architecture diagram up to date, code generation',
   steps: [
     { spawn: 'default' },
     { spawn: 'pre-compile' },
@@ -178,6 +192,7 @@ project.addTask('check', {
     { spawn: rosetta.name },
     { spawn: packageJs.name },
     { spawn: exampleSynth.name },
+    { spawn: diagramCheck.name },
     { spawn: checkMinCdk.name },
     { spawn: codegen.name },
   ],

@@ -7,6 +7,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sam from 'aws-cdk-lib/aws-sam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { DatabaseUser, DatabaseUserOptions } from './database-user';
 import {
   DEFAULT_LOG_EXPORTS, DEFAULT_MASTER_USERNAME, DEFAULT_STORAGE_TYPE, FORCE_SSL_PARAMETER, logGroupId, validateDatabaseOptions,
 } from '../private/database';
@@ -295,6 +296,20 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
   /** The log group of the rotation function, when `rotationInterval` is set. */
   public readonly rotationLogGroup?: logs.ILogGroup;
 
+  /**
+   * What the database's users (`addUser`) are set up from.
+   *
+   * @internal
+   */
+  public readonly _userContext: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets: ec2.SubnetSelection;
+    readonly logSettings: LogGroupSettings;
+    readonly removalPolicy: RemovalPolicy;
+    readonly rotationInterval?: Duration;
+    readonly masterUsername: string;
+  };
+
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
     validateDatabaseOptions('PostgresDatabase', props);
@@ -327,6 +342,7 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
       ...logSettings,
     }));
 
+    const removalPolicy = props.removalPolicy ?? (production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY);
     const instance = this.createInstance(props, {
       engine,
       instanceIdentifier,
@@ -334,7 +350,7 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
       logExports,
       multiAz,
       deletionProtection,
-      removalPolicy: props.removalPolicy ?? (production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY),
+      removalPolicy,
     });
     this.instance = instance;
     // Escape hatches reach the one resource this construct wraps, as in aws-cdk.
@@ -360,7 +376,27 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
       acknowledge(secret, 'SMG4', [NAG_PACKS.awsSolutions], reason);
       acknowledge(secret, 'SecretsManagerRotationEnabled', COMPLIANCE_PACKS, reason);
     }
+    this._userContext = {
+      vpc: props.vpc,
+      subnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      logSettings,
+      removalPolicy,
+      rotationInterval: props.rotationInterval,
+      masterUsername: props.masterUsername ?? DEFAULT_MASTER_USERNAME,
+    };
     this.acknowledgeFindings(multiAz, deletionProtection, props.storageEncryptionKey !== undefined, props.snapshotIdentifier);
+  }
+
+  /**
+   * Adds a PostgreSQL user with a database of its own and a generated secret of its own, created
+   * at deploy time by a function in the database's VPC: what a service reads instead of the
+   * master's secret.
+   *
+   * @param id the user's construct id, under this database
+   * @param options the user name and how the user is kept
+   */
+  public addUser(id: string, options: DatabaseUserOptions): DatabaseUser {
+    return new DatabaseUser(this, id, { ...options, database: this });
   }
 
   /**
