@@ -11,6 +11,9 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { DataflowPlatform } from 'cdk-dataflow-platform';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
@@ -32,7 +35,13 @@ const stack = new Stack(app, 'DataflowExample', { env: { account: '123456789012'
 // its images are copied into ECR at deploy time. Two services of our own run beside it; their images
 // come from ECR: tasks in isolated subnets cannot reach a public registry.
 const repository = ecr.Repository.fromRepositoryName(stack, 'Repository', 'shop');
-const platform = new DataflowPlatform(stack, 'Dataflow', { environmentName: 'dev' });
+// Alarms and rolled-back deployments go to an encrypted topic that pages the team by email.
+const alarmTopic = new sns.Topic(stack, 'Alarms', {
+  masterKey: new kms.Key(stack, 'AlarmKey', { enableKeyRotation: true }),
+  enforceSSL: true,
+});
+alarmTopic.addSubscription(new subscriptions.EmailSubscription('oncall@example.com'));
+const platform = new DataflowPlatform(stack, 'Dataflow', { environmentName: 'dev', monitoring: { alarmTopic } });
 platform.addService('orders', {
   image: ecs.ContainerImage.fromEcrRepository(repository, 'orders-1.0.0'),
   port: 8080,
@@ -79,7 +88,9 @@ for (const resource of Object.values(template.Resources)) {
   byType.set(resource.Type, (byType.get(resource.Type) ?? 0) + 1);
 }
 const total = Object.keys(template.Resources).length;
-const routes = platform.services.map(s => `  /${s.apiPath}/{proxy+} → ${s.discoveryName}:${s.port}`);
+const routes = platform.services.map(s => s.apiPath === undefined
+  ? `  (no route) → ${s.discoveryName}:${s.port}`
+  : `  /${s.apiPath}/{proxy+} → ${s.discoveryName}:${s.port}`);
 const scdf = platform.springCloudDataFlow;
 const lines = [
   `Synthesized ${stack.stackName} to ${assembly.directory}`,
