@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ApiAuthorization, DataflowPlatform, DataflowPlatformProps, KafkaClientAuthentication, KafkaCluster, PlatformServiceOptions, PostgresDatabase, PrivateNetwork } from '../src';
+import { ApiAuthorization, DatabaseUser, DataflowPlatform, DataflowPlatformProps, KafkaClientAuthentication, KafkaCluster, PlatformServiceOptions, PostgresDatabase, PrivateNetwork } from '../src';
 import { expectNoNagFindings, nagFindings, newTestStack, testContext } from './helpers/gates';
 
 function image(stack: Stack, tag = 'v1'): ecs.ContainerImage {
@@ -798,14 +798,16 @@ describe('data tier wiring', () => {
     template.resourceCountIs('AWS::MSK::Cluster', 1);
   });
 
-  test('useDatabase: datasource URL and driver in the environment, credentials as ECS secrets', () => {
+  test('useDatabase: a user and a database of the service\'s own; its URL and its credentials, never the master\'s', () => {
     const { stack, platform, template } = withData();
-    const secretRef = stack.resolve(platform.database!.secret.secretArn);
+    const user = stack.node.findAll().find((c): c is DatabaseUser => c instanceof DatabaseUser && c.username === 'orders')!;
+    expect(user.databaseName).toBe('orders');
+    const secretRef = stack.resolve(user.secret.secretArn);
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({
         Name: 'orders',
         Environment: Match.arrayWith([
-          { Name: 'SPRING_DATASOURCE_URL', Value: stack.resolve(platform.database!.jdbcUrl) },
+          { Name: 'SPRING_DATASOURCE_URL', Value: stack.resolve(user.jdbcUrl) },
           { Name: 'SPRING_DATASOURCE_DRIVER_CLASS_NAME', Value: 'org.postgresql.Driver' },
         ]),
         Secrets: Match.arrayWith([
@@ -814,7 +816,29 @@ describe('data tier wiring', () => {
         ]),
       })],
     });
-    expect(JSON.stringify(stack.resolve(platform.database!.jdbcUrl))).toContain('?sslmode=require');
+    expect(JSON.stringify(stack.resolve(user.jdbcUrl))).toContain('/orders?sslmode=require');
+    // The service starts after its user exists.
+    const serviceResource = Object.entries(template.findResources('AWS::ECS::Service')).find(([id]) => id.includes('ServiceOrders'))![1];
+    expect(serviceResource.DependsOn).toEqual(expect.arrayContaining([stack.getLogicalId(user.node.defaultChild as CfnResource)]));
+    // No service's task or execution role may read the master secret; only the user function does.
+    const master = JSON.stringify(stack.resolve(platform.database!.secret.secretArn));
+    for (const [id, policy] of Object.entries(template.findResources('AWS::IAM::Policy'))) {
+      if (JSON.stringify(policy.Properties.PolicyDocument).includes(master)) {
+        expect(id).toMatch(/DatabaseUserProvider/);
+      }
+    }
+    for (const taskDef of Object.values(template.findResources('AWS::ECS::TaskDefinition'))) {
+      expect(JSON.stringify(taskDef)).not.toContain(master);
+    }
+  });
+
+  test('each service that uses the database has its own user and secret; the servers too', () => {
+    const { stack, platform } = platformWith({ springCloudDataFlow: {} });
+    platform.addService('order-api', { image: image(stack), port: 8080, useDatabase: true });
+    platform.addService('rds-sync', { image: image(stack), port: 8081, useDatabase: true });
+    const users = stack.node.findAll().filter((c): c is DatabaseUser => c instanceof DatabaseUser);
+    expect(users.map(u => u.username).sort()).toEqual(['app_rds_sync', 'dataflow', 'order_api', 'skipper']);
+    expect(new Set(users.map(u => stack.resolve(u.secret.secretArn).Ref)).size).toBe(4);
   });
 
   test('passwords never appear in a plain environment variable', () => {
@@ -850,7 +874,8 @@ describe('data tier wiring', () => {
       .map(r => r.Properties)
       .filter(p => JSON.stringify(p.GroupId).includes(logicalId(stack, group as ec2.SecurityGroup)));
     const serviceSg = { 'Fn::GetAtt': [logicalId(stack, service.securityGroup), 'GroupId'] };
-    expect(rulesInto(platform.database!.connections.securityGroups[0])).toEqual([
+    // The service's rule, and the database-user function's.
+    expect(rulesInto(platform.database!.connections.securityGroups[0]).filter(r => r.Description !== 'Database-user function')).toEqual([
       expect.objectContaining({ FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: serviceSg }),
     ]);
     expect(rulesInto(platform.kafka!.connections.securityGroups[0])).toEqual([

@@ -18,13 +18,24 @@ const PERIOD = Duration.minutes(1);
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
  */
 export function apiRouteErrorRateQuery(gateway: PrivateGateway, apiPath: string): string {
+  // Every label key in double quotes: METHOD and RESOURCE are reserved words of the query language.
+  // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-reserved-keywords.html
   return Fn.join('', [
-    'SELECT AVG("5XXError") FROM SCHEMA("AWS/ApiGateway", ApiName, Method, Resource, Stage) WHERE ApiName = \'',
+    'SELECT AVG("5XXError") FROM SCHEMA("AWS/ApiGateway", "ApiName", "Method", "Resource", "Stage") WHERE "ApiName" = \'',
     gateway.api.restApiName,
-    '\' AND Stage = \'',
+    '\' AND "Stage" = \'',
     gateway.stageName,
-    `' AND Resource = '/${apiPath}/{proxy+}'`,
+    `' AND "Resource" = '/${apiPath}/{proxy+}'`,
   ]);
+}
+
+/**
+ * The disk use of the fullest broker of a cluster with more brokers than a metric-math alarm may
+ * read (10), as a Metrics Insights query over the per-broker metric.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html
+ */
+export function kafkaMaxDiskUsedQuery(kafka: KafkaCluster): string {
+  return `SELECT MAX(KafkaDataLogsDiskUsed) FROM SCHEMA("AWS/Kafka", "Broker ID", "Cluster Name") WHERE "Cluster Name" = '${kafka.cluster.clusterName}'`;
 }
 
 /**
@@ -54,9 +65,9 @@ export function serviceConnectQuery(cluster: ecs.ICluster, discoveryName: string
   const nameDimension = metricName === 'RequestCount' ? 'DiscoveryName' : 'TargetDiscoveryName';
   return new cloudwatch.MathExpression({
     expression: Fn.join('', [
-      `SELECT SUM(${metricName}) FROM SCHEMA("AWS/ECS", ClusterName, ${nameDimension}, ServiceName) WHERE ClusterName = '`,
+      `SELECT SUM(${metricName}) FROM SCHEMA("AWS/ECS", "ClusterName", "${nameDimension}", "ServiceName") WHERE "ClusterName" = '`,
       cluster.clusterName,
-      `' AND ${nameDimension} = '${discoveryName}'`,
+      `' AND "${nameDimension}" = '${discoveryName}'`,
     ]),
     usingMetrics: {},
     label,

@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -12,11 +12,11 @@ import { Construct } from 'constructs';
 import { PostgresDatabase } from '../database/postgres-database';
 import { PrivateGateway } from '../gateway/private-gateway';
 import { KafkaCluster } from '../kafka/kafka-cluster';
-import { acknowledge, COMPLIANCE_PACKS } from '../private/nag';
+import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS } from '../private/nag';
 import { QUOTAS } from '../private/quotas';
 import { PlatformService } from '../service/platform-service';
 import { SectionsWidget } from './sections-widget';
-import { apiRouteErrorRateQuery, estimatedMaxConnections, kafkaMetric, serviceConnectQuery } from './metrics';
+import { apiRouteErrorRateQuery, estimatedMaxConnections, kafkaMaxDiskUsedQuery, kafkaMetric, serviceConnectQuery } from './metrics';
 
 /**
  * Thresholds of the platform's alarms. Each has a development and a stricter production default.
@@ -52,9 +52,11 @@ export interface MonitoringThresholds {
   readonly databaseCpuPercent?: number;
 
   /**
-   * Free database storage, in percent of the allocated storage, below which the storage alarm fires.
+   * Free database storage, in percent of the storage allocated at creation, below which the storage
+   * alarm fires. Below 10 so that it fires only when storage autoscaling (which acts at 10 percent
+   * free) could not grow the storage: it reached maxAllocatedStorage, or waits out its cooldown.
    *
-   * @default - 10, or 20 on a production platform
+   * @default - 5, or 8 on a production platform
    */
   readonly databaseFreeStoragePercent?: number;
 
@@ -93,6 +95,15 @@ export interface MonitoringOptions {
    * @default - none: the alarms exist (console, dashboard, deployment rollbacks) but notify no one
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Whether each routed service gets an alarm on the 5XX rate through its route (also one of its
+   * deployment alarms). Each is a Metrics Insights alarm, of which an account has 200 per Region by
+   * default; turn them off for a platform of very many services, or ask for a higher quota.
+   *
+   * @default true
+   */
+  readonly routeErrorAlarms?: boolean;
 
   /**
    * Thresholds and evaluation periods of the alarms.
@@ -187,7 +198,7 @@ const DEFAULTS = {
   apiLatencyP99Seconds: [5, 2],
   serviceServerErrorRatePercent: [10, 5],
   databaseCpuPercent: [90, 80],
-  databaseFreeStoragePercent: [10, 20],
+  databaseFreeStoragePercent: [5, 8],
   kafkaDiskUsedPercent: [85, 70],
   evaluationPeriods: [5, 3],
 } as const;
@@ -198,6 +209,13 @@ const DEFAULTS = {
  * so 70 percent of it is about 80 percent of the real limit.
  */
 const CONNECTIONS_SHARE = 0.7;
+
+/**
+ * Metrics one metric-math alarm may read, and Metrics Insights alarms per account and Region (the
+ * default quota): https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html
+ */
+const MAX_ALARM_METRICS = 10;
+const METRICS_INSIGHTS_ALARMS_QUOTA = 200;
 
 /** Every metric of the alarms and the dashboard is read per minute. */
 const PERIOD = Duration.minutes(1);
@@ -268,6 +286,7 @@ export class PlatformMonitoring extends Construct {
     }
     const alarms = this.serviceAlarms(service, options);
     this._serviceAlarms.set(service.name, alarms);
+    this.warnAboutMetricsInsightsQuota();
     this.acknowledgeFindings([alarms.unhealthyTargets, alarms.tasksBelowDesired, ...(alarms.serverErrors ? [alarms.serverErrors] : [])]);
 
     const cfnService = service.service.node.defaultChild as ecs.CfnService;
@@ -288,6 +307,15 @@ export class PlatformMonitoring extends Construct {
     return alarms;
   }
 
+  /** Warns once when the platform alone uses half the account's default Metrics Insights alarm quota. */
+  private warnAboutMetricsInsightsQuota(): void {
+    const routeAlarms = [...this._serviceAlarms.values()].filter(a => a.serverErrors).length;
+    if (routeAlarms === METRICS_INSIGHTS_ALARMS_QUOTA / 2) {
+      Annotations.of(this).addWarningV2('cdk-dataflow-platform:metricsInsightsAlarmQuota',
+        `${routeAlarms} services have an alarm on the 5XX rate through their route, each a Metrics Insights alarm; an account has ${METRICS_INSIGHTS_ALARMS_QUOTA} per Region by default, and a second platform like this one would exceed it. Ask for a higher quota, or set monitoring: { routeErrorAlarms: false }.`);
+    }
+  }
+
   private section(title: string): cloudwatch.IWidget[] {
     let widgets = this.sections.get(title);
     if (!widgets) {
@@ -297,18 +325,39 @@ export class PlatformMonitoring extends Construct {
     return widgets;
   }
 
-  /** Lets CloudWatch and EventBridge publish to an encrypted topic the app owns. */
+  /**
+   * Lets CloudWatch publish to a topic the app owns. The rule's SNS target writes a topic policy
+   * (for EventBridge), which replaces the topic's default policy, and with it the default that let
+   * the account's CloudWatch alarms publish: the alarms get a statement of their own.
+   * https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger
+   * An encrypted topic also needs its key to admit CloudWatch (the SNS target already admits
+   * EventBridge to the key, without conditions, which EventBridge does not support there).
+   * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+   */
   private allowAlarmPublishing(): void {
     const topic = this.alarmTopic;
-    if (topic instanceof sns.Topic && topic.masterKey instanceof kms.Key) {
-      // A topic encrypted with a customer managed key: the publishing services need the key.
-      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-encryption-keys
-      // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+    if (!(topic instanceof sns.Topic)) {
+      return;
+    }
+    const stack = Stack.of(this);
+    const fromOwnAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    };
+    topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsToPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: fromOwnAlarms,
+    }));
+    if (topic.masterKey instanceof kms.Key) {
       topic.masterKey.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAndEventBridgeToPublishAlarms',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
+        sid: 'AllowCloudWatchAlarmsToPublishToTheTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }));
     }
   }
@@ -333,15 +382,20 @@ export class PlatformMonitoring extends Construct {
     return dashboard;
   }
 
-  private alarm(scope: Construct, id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+  private alarm(scope: Construct, id: string, props: cloudwatch.AlarmProps & { actions?: boolean }): cloudwatch.Alarm {
+    const { actions, ...alarmProps } = props;
     const alarm = new cloudwatch.Alarm(scope, id, {
-      ...props,
+      ...alarmProps,
       datapointsToAlarm: props.datapointsToAlarm ?? props.evaluationPeriods,
       treatMissingData: props.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (this.alarmTopic) {
+    if (this.alarmTopic && (actions ?? true)) {
       alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
       alarm.addOkAction(new cwActions.SnsAction(this.alarmTopic));
+    } else if (this.alarmTopic) {
+      const reason = 'The deployment-failure rule sends each rolled-back deployment to monitoring.alarmTopic with its service and reason; this alarm only counts them for the dashboard and console.';
+      acknowledge(alarm, 'CloudWatchAlarmAction', COMPLIANCE_PACKS, reason);
+      acknowledgeControl(alarm, 'cloudwatch_alarm_action_check', reason);
     }
     return alarm;
   }
@@ -425,10 +479,11 @@ export class PlatformMonitoring extends Construct {
     const tasksBelowDesired = this.alarm(service, 'TasksBelowDesiredAlarm', this.props.containerInsights
       ? {
         // Container Insights publishes RunningTaskCount and DesiredTaskCount per service
-        // (ECS/ContainerInsights, dimensions ClusterName and ServiceName); AWS/ECS does not.
+        // (ECS/ContainerInsights, dimensions ClusterName and ServiceName); AWS/ECS does not. A
+        // minute without a running count counts as none running.
         // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html
         metric: new cloudwatch.MathExpression({
-          expression: 'desired - running',
+          expression: 'desired - FILL(running, 0)',
           usingMetrics: {
             desired: this.containerInsightsMetric(service, 'DesiredTaskCount'),
             running: this.containerInsightsMetric(service, 'RunningTaskCount'),
@@ -450,7 +505,7 @@ export class PlatformMonitoring extends Construct {
         treatMissingData: service.minimumTasks > 0 ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: `Service ${service.name}: fewer healthy tasks than its minimum (${service.minimumTasks}) for ${taskPeriods} minutes. Look first at the service's events in the ECS console (tasks that stop at start: image pull, secrets, memory), then at its log group.`,
       });
-    const serverErrors = service.apiPath === undefined ? undefined : this.alarm(service, 'ServerErrorsAlarm', {
+    const serverErrors = service.apiPath === undefined || !(this.props.routeErrorAlarms ?? true) ? undefined : this.alarm(service, 'ServerErrorsAlarm', {
       metric: new cloudwatch.MathExpression({
         expression: apiRouteErrorRateQuery(this.props.gateway, service.apiPath),
         usingMetrics: {},
@@ -546,14 +601,16 @@ export class PlatformMonitoring extends Construct {
     ];
     const allocatedGiB = Number(cfn.allocatedStorage);
     if (!Token.isUnresolved(cfn.allocatedStorage) && Number.isFinite(allocatedGiB)) {
-      // FreeStorageSpace is in bytes.
+      // FreeStorageSpace is in bytes. Storage autoscaling grows the storage when less than 10 percent
+      // is free for 5 minutes: the default thresholds lie below that, so the alarm means it could not.
+      // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html
       const bytes = Math.round(allocatedGiB * 1024 ** 3 * this.thresholds.databaseFreeStoragePercent / 100);
       alarms.push(this.alarm(this, 'DatabaseFreeStorageAlarm', {
         metric: freeStorage,
         threshold: bytes,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: periods,
-        alarmDescription: `Database free storage below ${this.thresholds.databaseFreeStoragePercent}% of the ${allocatedGiB} GiB allocated for ${periods} minutes. Storage autoscaling grows it up to maxAllocatedStorage: look first at whether it reached that limit, then at table and WAL growth.`,
+        alarmDescription: `Database free storage below ${this.thresholds.databaseFreeStoragePercent}% of the ${allocatedGiB} GiB allocated for ${periods} minutes. Storage autoscaling acts at 10% free: look first at whether it reached maxAllocatedStorage, then at table and WAL growth.`,
       }));
     }
     // aws-cdk-lib sets the class lazily ('db.' + the instance type); it resolves to a literal
@@ -601,9 +658,11 @@ export class PlatformMonitoring extends Construct {
     const diskUsed = brokers.map(id => kafkaMetric(kafka, 'KafkaDataLogsDiskUsed', cloudwatch.Stats.MAXIMUM, id).with({ label: `Broker ${id}` }));
     const usingDisk: { [id: string]: cloudwatch.IMetric } = {};
     diskUsed.forEach((metric, i) => { usingDisk[`b${i + 1}`] = metric; });
+    // A metric-math alarm reads at most 10 metrics; a larger cluster's fullest broker comes from a
+    // Metrics Insights query instead.
     const maxDisk = new cloudwatch.MathExpression({
-      expression: `MAX([${Object.keys(usingDisk).join(', ')}])`,
-      usingMetrics: usingDisk,
+      expression: brokers.length <= MAX_ALARM_METRICS ? `MAX([${Object.keys(usingDisk).join(', ')}])` : kafkaMaxDiskUsedQuery(kafka),
+      usingMetrics: brokers.length <= MAX_ALARM_METRICS ? usingDisk : {},
       label: 'Disk used by the fullest broker (%)',
       period: PERIOD,
     });
@@ -698,7 +757,10 @@ export class PlatformMonitoring extends Construct {
       label: 'Deployments rolled back',
     });
     this.section('Deployments').push(new cloudwatch.GraphWidget({ title: 'Deployments rolled back', left: [matched], width: 24, height: 4 }));
+    // With a topic the rule sends each rollback with its service and reason; the alarm would send
+    // the same event twice more (ALARM, then OK), so it only shows on the dashboard and console.
     return this.alarm(this, 'DeploymentRolledBackAlarm', {
+      actions: false,
       metric: matched,
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -712,9 +774,10 @@ export class PlatformMonitoring extends Construct {
     if (this.alarmTopic) {
       return;
     }
+    const reason = 'No monitoring.alarmTopic was given: the alarm shows in the console and on the dashboard and drives deployment rollbacks; monitoring: { alarmTopic } sends it to a topic.';
     for (const alarm of alarms) {
-      acknowledge(alarm, 'CloudWatchAlarmAction', COMPLIANCE_PACKS,
-        'No monitoring.alarmTopic was given: the alarm shows in the console and on the dashboard and drives deployment rollbacks; monitoring: { alarmTopic } sends it to a topic.');
+      acknowledge(alarm, 'CloudWatchAlarmAction', COMPLIANCE_PACKS, reason);
+      acknowledgeControl(alarm, 'cloudwatch_alarm_action_check', reason);
     }
   }
 }

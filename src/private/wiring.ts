@@ -1,5 +1,5 @@
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import type { PostgresDatabase } from '../database/postgres-database';
+import type { DatabaseUser } from '../database/database-user';
 import { KafkaClientAuthentication, type KafkaCluster } from '../kafka/kafka-cluster';
 
 /** What the platform hands a container that uses a data service. */
@@ -8,16 +8,19 @@ export interface ContainerSettings {
   readonly secrets: { [key: string]: ecs.Secret };
 }
 
-/** Spring Boot datasource settings: URL with TLS required, credentials as ECS secrets. */
-export function databaseSettings(database: PostgresDatabase): ContainerSettings {
+/**
+ * Spring Boot datasource settings of a service's own database user: the URL of its own database
+ * with TLS required, its own credentials as ECS secrets (never the master's).
+ */
+export function databaseSettings(user: DatabaseUser): ContainerSettings {
   return {
     environment: {
-      SPRING_DATASOURCE_URL: database.jdbcUrl,
+      SPRING_DATASOURCE_URL: user.jdbcUrl,
       SPRING_DATASOURCE_DRIVER_CLASS_NAME: 'org.postgresql.Driver',
     },
     secrets: {
-      SPRING_DATASOURCE_USERNAME: ecs.Secret.fromSecretsManager(database.secret, 'username'),
-      SPRING_DATASOURCE_PASSWORD: ecs.Secret.fromSecretsManager(database.secret, 'password'),
+      SPRING_DATASOURCE_USERNAME: ecs.Secret.fromSecretsManager(user.secret, 'username'),
+      SPRING_DATASOURCE_PASSWORD: ecs.Secret.fromSecretsManager(user.secret, 'password'),
     },
   };
 }

@@ -75,8 +75,9 @@ describe('monitoring of a zero-argument platform', () => {
     const errors = alarm(template, 'ServiceOrdersServerErrorsAlarm');
     expect(errors.Threshold).toBe(0.1);
     const query = JSON.stringify(errors.Metrics[0].Expression);
-    expect(query).toContain('SELECT AVG(\\"5XXError\\") FROM SCHEMA(\\"AWS/ApiGateway\\", ApiName, Method, Resource, Stage)');
-    expect(query).toContain('Resource = \'/orders/{proxy+}\'');
+    // Label keys quoted: METHOD and RESOURCE are reserved words of Metrics Insights.
+    expect(query).toContain('SELECT AVG(\\"5XXError\\") FROM SCHEMA(\\"AWS/ApiGateway\\", \\"ApiName\\", \\"Method\\", \\"Resource\\", \\"Stage\\")');
+    expect(query).toContain('\\"Resource\\" = \'/orders/{proxy+}\'');
     expect(errors.Metrics[0].Period).toBe(60);
   });
 
@@ -107,8 +108,8 @@ describe('monitoring of a zero-argument platform', () => {
 
   test('the database alarms: CPU, free storage (bytes of the allocated GiB), connections', () => {
     expect(alarm(template, 'DatabaseCpuAlarm')).toMatchObject({ Namespace: 'AWS/RDS', MetricName: 'CPUUtilization', Threshold: 90, Dimensions: [{ Name: 'DBInstanceIdentifier' }] });
-    // 10 % of 20 GiB.
-    expect(alarm(template, 'DatabaseFreeStorageAlarm')).toMatchObject({ MetricName: 'FreeStorageSpace', Statistic: 'Minimum', Threshold: 2147483648, ComparisonOperator: 'LessThanThreshold' });
+    // 5 % of 20 GiB: below the 10 % at which storage autoscaling acts.
+    expect(alarm(template, 'DatabaseFreeStorageAlarm')).toMatchObject({ MetricName: 'FreeStorageSpace', Statistic: 'Minimum', Threshold: 1073741824, ComparisonOperator: 'LessThanThreshold' });
     // db.t4g.micro: 1 GiB / 9531392 = 112 connections at most; 70 % of it.
     expect(alarm(template, 'DatabaseConnectionsAlarm')).toMatchObject({ MetricName: 'DatabaseConnections', Statistic: 'Maximum', Threshold: 78 });
   });
@@ -162,9 +163,11 @@ describe('monitoring of a zero-argument platform', () => {
     expect(titles.indexOf('orders: targets')).toBeLessThan(titles.indexOf('## Database'));
     expect(titles.indexOf('dataflow: targets')).toBeGreaterThan(titles.indexOf('## Spring Cloud Data Flow'));
     const body = dashboardBody(template);
-    expect(body).toContain('SELECT SUM(RequestCount) FROM SCHEMA(\\"AWS/ECS\\", ClusterName, DiscoveryName, ServiceName)');
-    expect(body).toContain('AND DiscoveryName = \'orders\'');
-    expect(body).toContain('SELECT SUM(HTTPCode_Target_5XX_Count) FROM SCHEMA(\\"AWS/ECS\\", ClusterName, TargetDiscoveryName, ServiceName)');
+    const unescaped = body.replace(/\\/g, '');
+    expect(unescaped).toContain('SELECT SUM(RequestCount) FROM SCHEMA("AWS/ECS", "ClusterName", "DiscoveryName", "ServiceName")');
+    expect(unescaped).toContain('AND "DiscoveryName" = \'orders\'');
+    expect(unescaped).toContain('SELECT SUM(HTTPCode_Target_5XX_Count) FROM SCHEMA("AWS/ECS", "ClusterName", "TargetDiscoveryName", "ServiceName")');
+    expect(unescaped).toContain('AND "TargetDiscoveryName" = \'orders\'');
     expect(body).toContain('"AWS/Kafka","ActiveControllerCount"');
   });
 
@@ -181,17 +184,32 @@ describe('monitoring options', () => {
     const { template } = platformWith({ monitoring: { alarmTopic: topic } }, stack);
     const topicRef = { Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) };
     for (const [id, resource] of Object.entries(alarmsOf(template))) {
-      expect({ id, alarm: resource.Properties.AlarmActions, ok: resource.Properties.OKActions }).toEqual({ id, alarm: [topicRef], ok: [topicRef] });
+      // The rule sends rollbacks itself: their counting alarm stays quiet.
+      const expected = id.includes('DeploymentRolledBackAlarm') ? undefined : [topicRef];
+      expect({ id, alarm: resource.Properties.AlarmActions, ok: resource.Properties.OKActions }).toEqual({ id, alarm: expected, ok: expected });
     }
+    // The rule's target replaces the topic's default policy: CloudWatch alarms of the account keep their right to publish.
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Sid: 'AllowCloudWatchAlarmsToPublish',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': Match.anyValue() } },
+      })]) },
+    });
     template.hasResourceProperties('AWS::Events::Rule', {
       Targets: [Match.objectLike({ Arn: topicRef, InputTransformer: Match.objectLike({ InputPathsMap: { 'detail-reason': '$.detail.reason', 'resources-0-': '$.resources[0]' } }) })],
     });
     template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
-        Sid: 'AllowCloudWatchAndEventBridgeToPublishAlarms',
-        Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      })]) },
+      KeyPolicy: { Statement: Match.arrayWith([
+        Match.objectLike({
+          Sid: 'AllowCloudWatchAlarmsToPublishToTheTopic',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+        }),
+        Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+      ]) },
     });
     expectNoNagFindings(stack);
   });
@@ -204,7 +222,7 @@ describe('monitoring options', () => {
     expect(alarm(template, 'DatabaseCpuAlarm').Threshold).toBe(80);
     expect(alarm(template, 'KafkaDiskUsedAlarm').Threshold).toBe(70);
     const tasks = alarm(template, 'ServiceOrdersTasksBelowDesiredAlarm');
-    expect(tasks.Metrics[0].Expression).toBe('desired - running');
+    expect(tasks.Metrics[0].Expression).toBe('desired - FILL(running, 0)');
     expect(tasks.Metrics.slice(1).map((m: any) => [m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Dimensions.map((d: any) => d.Name)])).toEqual([
       ['ECS/ContainerInsights', 'DesiredTaskCount', ['ClusterName', 'ServiceName']],
       ['ECS/ContainerInsights', 'RunningTaskCount', ['ClusterName', 'ServiceName']],
@@ -220,6 +238,21 @@ describe('monitoring options', () => {
     expect(alarm(template, 'ApiLatencyAlarm').Threshold).toBe(3000);
     expect(alarm(template, 'DatabaseConnectionsAlarm').Threshold).toBe(40);
     expect(alarm(template, 'KafkaDiskUsedAlarm').Threshold).toBe(60);
+  });
+
+  test('routeErrorAlarms: false leaves the route alarms out (Metrics Insights alarm quota)', () => {
+    const { template, platform } = platformWith({ monitoring: { routeErrorAlarms: false } });
+    expect(Object.keys(alarmsOf(template)).filter(id => /Service\w+ServerErrorsAlarm/.test(id))).toEqual([]);
+    expect(platform.monitoring!.alarmsOf('orders')!.serverErrors).toBeUndefined();
+    const orders = Object.entries(template.findResources('AWS::ECS::Service')).find(([id]) => id.includes('ServiceOrders'))![1];
+    expect(orders.Properties.DeploymentConfiguration.Alarms.AlarmNames).toHaveLength(1);
+  });
+
+  test('more than 10 brokers: the disk alarm reads a Metrics Insights query (a math alarm reads 10 metrics at most)', () => {
+    const { template } = platformWith({ kafka: { numberOfBrokerNodes: 12 } });
+    const disk = alarm(template, 'KafkaDiskUsedAlarm');
+    expect(disk.Metrics).toHaveLength(1);
+    expect(disk.Metrics[0].Expression).toMatch(/^SELECT MAX\(KafkaDataLogsDiskUsed\) FROM SCHEMA\("AWS\/Kafka", "Broker ID", "Cluster Name"\) WHERE "Cluster Name" = '.+'$/);
   });
 
   test('a service may opt out of rollback on alarm, or into it with no overlap', () => {

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { DataflowPlatform, DataflowPlatformProps, ImageSource, KafkaClientAuthentication } from '../../src';
+import { DatabaseUser, DataflowPlatform, DataflowPlatformProps, ImageSource, KafkaClientAuthentication } from '../../src';
 import { expectNoNagFindings, newTestStack } from '../helpers/gates';
 
 function platform(props: DataflowPlatformProps = {}) {
@@ -102,12 +102,15 @@ describe('the zero-argument platform runs Spring Cloud Data Flow', () => {
     expect(environmentOf(template, 'dataflow').SPRING_CLOUD_DATAFLOW_TASK_PLATFORM_LOCAL_ACCOUNTS_DEFAULT_INHERIT_LOGGING).toBe('true');
   });
 
-  test('both use the database: URL with TLS and driver in the environment, credentials as ECS secrets', () => {
-    const secretRef = stack.resolve(p.database!.secret.secretArn);
-    for (const name of ['dataflow', 'skipper']) {
+  test('each server has a database user and a database of its own: URL with TLS and driver in the environment, its credentials as ECS secrets', () => {
+    const users = stack.node.findAll().filter((c): c is DatabaseUser => c instanceof DatabaseUser);
+    for (const [name, databaseName] of [['dataflow', 'dataflow_app'], ['skipper', 'skipper']]) {
+      const user = users.find(u => u.username === name)!;
+      expect(user.databaseName).toBe(databaseName);
+      const secretRef = stack.resolve(user.secret.secretArn);
       const env = environmentOf(template, name);
-      expect(env.SPRING_DATASOURCE_URL).toEqual(stack.resolve(p.database!.jdbcUrl));
-      expect(JSON.stringify(env.SPRING_DATASOURCE_URL)).toContain('sslmode=require');
+      expect(env.SPRING_DATASOURCE_URL).toEqual(stack.resolve(user.jdbcUrl));
+      expect(JSON.stringify(env.SPRING_DATASOURCE_URL)).toContain(`/${databaseName}?sslmode=require`);
       expect(env.SPRING_DATASOURCE_DRIVER_CLASS_NAME).toBe('org.postgresql.Driver');
       template.hasResourceProperties('AWS::ECS::TaskDefinition', {
         ContainerDefinitions: [Match.objectLike({
