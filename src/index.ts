@@ -5,4 +5,5 @@ export * from './database';
 export * from './kafka';
 export * from './scdf';
 export * from './monitoring';
+export * from './streams';
 export * from './platform';

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct, IConstruct, IDependable } from 'constructs';
+import { DatabaseUser } from './database/database-user';
 import { PostgresDatabase, PostgresDatabaseOptions } from './database/postgres-database';
 import { ApiAuthorization } from './gateway/api-authorization';
 import { PrivateGateway } from './gateway/private-gateway';
@@ -23,6 +24,7 @@ import { ImageSource } from './scdf/image-source';
 import { KafkaConsoleOptions } from './scdf/kafka-console';
 import { SpringCloudDataFlow, SpringCloudDataFlowOptions } from './scdf/spring-cloud-data-flow';
 import { PlatformService, PlatformServiceOptions } from './service/platform-service';
+import { Stream, StreamOptions } from './streams/stream';
 
 /**
  * Properties of a `DataflowPlatform`.
@@ -422,6 +424,7 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
   private readonly logRemovalPolicy: RemovalPolicy;
   private readonly retentionIsDevelopmentDefault: boolean;
   private readonly _services = new Map<string, PlatformService>();
+  private readonly _streams = new Map<string, Stream>();
   private readonly maxServicesPerStack: number;
   private readonly shards: ServiceShard[];
   private readonly images: ImageResolver;
@@ -650,9 +653,12 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
   public addService(name: string, options: PlatformServiceOptions): PlatformService {
     this.validateNewService(name, options);
     this.validateImage(name, options.image, options.cpuArchitecture);
-    const settings = this.dataSettings(name, options);
-
     const shard = this.shardForNextService();
+    // A service that uses the database gets a user and a database of its own, created with it (in
+    // its stack); the master secret stays with the platform.
+    const user = options.useDatabase && this.database ? this.databaseUser(shard.scope, name, this.database) : undefined;
+    const settings = this.dataSettings(name, options, user);
+
     const service = new PlatformService(shard.scope, `Service${pascalCase(name)}`, {
       ...options,
       environment: { ...options.environment, ...settings.environment },
@@ -685,6 +691,8 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
     }
     if (options.useDatabase && this.database) {
       service.allowTo(this.database, this.database.port, 'DatabaseAccess', `PostgreSQL from service ${name}`);
+      // Tasks start once their user and database exist.
+      service.service.node.addDependency(user!);
     }
     if (options.useKafka && this.kafka) {
       service.allowTo(this.kafka, this.kafka.clientPort, 'KafkaAccess', `Kafka from service ${name}`);
@@ -712,6 +720,36 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
     }
     this._services.set(name, service);
     return service;
+  }
+
+  /**
+   * Adds a Spring Cloud Data Flow stream whose apps run as services of the platform, one per app
+   * (`<name>-<label>`), bound to Kafka topics as Spring Cloud Data Flow binds them: see `Stream`.
+   *
+   * @param name the stream name: letters, digits and '-', starting with a letter
+   * @param options the definition and the options of its apps
+   */
+  public addStream(name: string, options: StreamOptions): Stream {
+    const id = `Stream${pascalCase(name)}`;
+    const same = [...this._streams.keys()].find(other => other === name || `Stream${pascalCase(other)}` === id);
+    if (same !== undefined) {
+      throw new Error(same === name
+        ? `addStream('${name}'): a stream named "${name}" already exists; give each stream its own name`
+        : `addStream('${name}'): streams "${same}" and "${name}" would both get the construct id "${id}"; rename "${name}" so that it differs from "${same}" in more than hyphens`);
+    }
+    const stream = new Stream(this, id, { ...options, name, platform: this });
+    this._streams.set(name, stream);
+    return stream;
+  }
+
+  /** The service's own user, with a database of the same name (the master's database keeps its own). */
+  private databaseUser(scope: Construct, name: string, database: PostgresDatabase): DatabaseUser {
+    const username = databaseUsername(name, database._userContext.masterUsername);
+    return new DatabaseUser(scope, `DatabaseUser${pascalCase(name)}`, {
+      database,
+      username,
+      databaseName: username === database.databaseName ? `${username}_app` : username,
+    });
   }
 
   private validateNewService(name: string, options: PlatformServiceOptions): void {
@@ -814,13 +852,13 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
   }
 
   /** The container settings of the data services `options` asks for; throws on a conflict. */
-  private dataSettings(name: string, options: PlatformServiceOptions): ContainerSettings {
+  private dataSettings(name: string, options: PlatformServiceOptions, user: DatabaseUser | undefined): ContainerSettings {
     const parts: Array<[string, ContainerSettings]> = [];
     if (options.useDatabase) {
       if (!this.database) {
         throw new Error(`DataflowPlatform: service "${name}" has useDatabase: true, but the platform's database is turned off (database.enabled: false); enable the database or remove useDatabase`);
       }
-      parts.push(['useDatabase', databaseSettings(this.database)]);
+      parts.push(['useDatabase', databaseSettings(user!)]);
     }
     if (options.useKafka) {
       if (!this.kafka) {
@@ -981,6 +1019,16 @@ function validatePlatformProps(environmentName: string, props: DataflowPlatformP
   if (perStack !== undefined && !Token.isUnresolved(perStack) && !(Number.isInteger(perStack) && perStack >= 1 && perStack <= 30)) {
     throw new Error(`DataflowPlatform: maxServicesPerStack ${perStack} must be a whole number from 1 to 30 (about 15 resources a service, 500 per stack)`);
   }
+}
+
+/**
+ * The PostgreSQL user of a service: its name with '_' for '-' (service names are DNS labels, so
+ * lowercase already), prefixed with 'app_' where PostgreSQL or RDS reserve the name.
+ */
+function databaseUsername(serviceName: string, masterUsername: string): string {
+  const username = serviceName.replace(/-/g, '_');
+  const reserved = /^(rds|pg_)|^(postgres|public|template[01]|current_user|session_user|current_role|user|all|none|default)$/.test(username);
+  return reserved || username === masterUsername ? `app_${username}` : username;
 }
 
 /** The options a platform hands to the construct it switches on: everything but `enabled`. */

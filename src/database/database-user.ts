@@ -291,6 +291,9 @@ class UserProvider extends Construct {
   /** The provider framework's service token. */
   public readonly serviceToken: string;
 
+  /** The value of `USER_SECRET_TAG` on this database's users' secrets and keys. */
+  public readonly tagValue: string;
+
   private readonly database: PostgresDatabase;
   private readonly usernames = new Map<string, string>();
   private readonly databaseNames = new Map<string, string>();
@@ -344,9 +347,6 @@ class UserProvider extends Construct {
     }
     this.acknowledgeFindings(provider);
   }
-
-  /** The value of `USER_SECRET_TAG` on this database's users' secrets and keys. */
-  public readonly tagValue: string;
 
   /**
    * Lets the function read the secrets of this database's users, wherever they are (a user may

@@ -77,8 +77,19 @@ export function serviceConnectQuery(cluster: ecs.ICluster, discoveryName: string
 
 /** Memory of the RDS instance classes by size, in GiB: general purpose (m) and burstable (t). */
 const MEMORY_GIB_BY_SIZE: { [size: string]: number } = {
-  'micro': 1, 'small': 2, 'medium': 4, 'large': 8, 'xlarge': 16, '2xlarge': 32, '4xlarge': 64,
-  '8xlarge': 128, '12xlarge': 192, '16xlarge': 256, '24xlarge': 384, '32xlarge': 512, '48xlarge': 768,
+  'micro': 1,
+  'small': 2,
+  'medium': 4,
+  'large': 8,
+  'xlarge': 16,
+  '2xlarge': 32,
+  '4xlarge': 64,
+  '8xlarge': 128,
+  '12xlarge': 192,
+  '16xlarge': 256,
+  '24xlarge': 384,
+  '32xlarge': 512,
+  '48xlarge': 768,
 };
 
 /**

@@ -9,14 +9,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { apiRouteErrorRateQuery, estimatedMaxConnections, kafkaMaxDiskUsedQuery, kafkaMetric, serviceConnectQuery } from './metrics';
+import { SectionsWidget } from './sections-widget';
 import { PostgresDatabase } from '../database/postgres-database';
 import { PrivateGateway } from '../gateway/private-gateway';
 import { KafkaCluster } from '../kafka/kafka-cluster';
 import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS } from '../private/nag';
 import { QUOTAS } from '../private/quotas';
 import { PlatformService } from '../service/platform-service';
-import { SectionsWidget } from './sections-widget';
-import { apiRouteErrorRateQuery, estimatedMaxConnections, kafkaMaxDiskUsedQuery, kafkaMetric, serviceConnectQuery } from './metrics';
 
 /**
  * Thresholds of the platform's alarms. Each has a development and a stricter production default.
@@ -264,7 +264,8 @@ export class PlatformMonitoring extends Construct {
 
   /** Every alarm: the platform's and each service's. */
   public get alarms(): cloudwatch.Alarm[] {
-    const perService = [...this._serviceAlarms.values()].flatMap(a => [a.unhealthyTargets, a.tasksBelowDesired, ...(a.serverErrors ? [a.serverErrors] : [])]);
+    const perService = [...this._serviceAlarms.values()]
+      .flatMap(a => [a.unhealthyTargets, a.tasksBelowDesired, ...(a.serverErrors ? [a.serverErrors] : [])]);
     return [...this.platformAlarms, ...perService];
   }
 
@@ -289,10 +290,11 @@ export class PlatformMonitoring extends Construct {
     this.warnAboutMetricsInsightsQuota();
     this.acknowledgeFindings([alarms.unhealthyTargets, alarms.tasksBelowDesired, ...(alarms.serverErrors ? [alarms.serverErrors] : [])]);
 
-    const cfnService = service.service.node.defaultChild as ecs.CfnService;
-    const overlaps = cfnService.deploymentConfiguration && !Token.isUnresolved((cfnService.deploymentConfiguration as ecs.CfnService.DeploymentConfigurationProperty).maximumPercent)
-      ? ((cfnService.deploymentConfiguration as ecs.CfnService.DeploymentConfigurationProperty).maximumPercent ?? 200) > 100
-      : true;
+    // Old and new tasks overlap in a deployment unless maximumPercent is 100 or less (a token: assume they do).
+    type Deployment = ecs.CfnService.DeploymentConfigurationProperty | undefined;
+    const deployment = (service.service.node.defaultChild as ecs.CfnService).deploymentConfiguration as Deployment;
+    const maximumPercent = deployment?.maximumPercent ?? 200;
+    const overlaps = Token.isUnresolved(maximumPercent) || maximumPercent > 100;
     if (options.rollbackOnAlarm ?? overlaps) {
       // An alarm that fires while a deployment runs rolls it back, as the circuit breaker does for
       // tasks that fail to start; both may be on at once (ECS "deployment alarms" and "circuit
