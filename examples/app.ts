@@ -11,6 +11,7 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -36,10 +37,16 @@ const stack = new Stack(app, 'DataflowExample', { env: { account: '123456789012'
 // come from ECR: tasks in isolated subnets cannot reach a public registry.
 const repository = ecr.Repository.fromRepositoryName(stack, 'Repository', 'shop');
 // Alarms and rolled-back deployments go to an encrypted topic that pages the team by email.
-const alarmTopic = new sns.Topic(stack, 'Alarms', {
-  masterKey: new kms.Key(stack, 'AlarmKey', { enableKeyRotation: true }),
-  enforceSSL: true,
-});
+const alarmKey = new kms.Key(stack, 'AlarmKey', { enableKeyRotation: true });
+// AWS Control Tower: grants on the key only for AWS services.
+alarmKey.addToResourcePolicy(new iam.PolicyStatement({
+  effect: iam.Effect.DENY,
+  principals: [new iam.AnyPrincipal()],
+  actions: ['kms:CreateGrant'],
+  resources: ['*'],
+  conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+}));
+const alarmTopic = new sns.Topic(stack, 'Alarms', { masterKey: alarmKey, enforceSSL: true });
 alarmTopic.addSubscription(new subscriptions.EmailSubscription('oncall@example.com'));
 const platform = new DataflowPlatform(stack, 'Dataflow', { environmentName: 'dev', monitoring: { alarmTopic } });
 platform.addService('orders', {
