@@ -15,6 +15,7 @@ import { denyGrantsExceptToAwsServices } from '../private/kms';
 import {
   acknowledge, acknowledgeControlLike, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding,
 } from '../private/nag';
+import { endpointsOnlySecurityGroup } from '../private/security-groups';
 
 /**
  * What a user chooses about a database user of its own (`PostgresDatabase.addUser`).
@@ -172,13 +173,7 @@ export class DatabaseUser extends Construct {
   private addRotation(database: PostgresDatabase, secret: secretsmanager.ISecret, interval: Duration,
     resource: CustomResource): { securityGroup: ec2.SecurityGroup; logGroup: logs.LogGroup } {
     const context = database._userContext;
-    const securityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
-      vpc: context.vpc,
-      description: 'Secret rotation function - HTTPS to the Secrets Manager endpoint in the VPC and the database only',
-      allowAllOutbound: false,
-    });
-    securityGroup.addEgressRule(ec2.Peer.ipv4(context.vpc.vpcCidrBlock), ec2.Port.tcp(443),
-      'Secrets Manager through its interface endpoint in the VPC');
+    const securityGroup = endpointsOnlySecurityGroup(this, 'RotationSecurityGroup', context.vpc, 'Secret rotation function');
     const rotation = new secretsmanager.SecretRotation(this, 'Rotation', {
       application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
       secret,
@@ -302,14 +297,7 @@ class UserProvider extends Construct {
     super(database, id);
     this.database = database;
     const context = database._userContext;
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: context.vpc,
-      description: 'Database-user function - HTTPS to the Secrets Manager endpoint in the VPC and the database only',
-      allowAllOutbound: false,
-    });
-    // Written into the group itself: a group created without egress rules gets EC2's allow-all rule.
-    securityGroup.addEgressRule(ec2.Peer.ipv4(context.vpc.vpcCidrBlock), ec2.Port.tcp(443),
-      'Secrets Manager through its interface endpoint in the VPC');
+    const securityGroup = endpointsOnlySecurityGroup(this, 'SecurityGroup', context.vpc, 'Database-user function');
     const databaseGroup = database.connections.securityGroups[0];
     const rulesBefore = new Set(databaseGroup.node.children);
     database.connections.allowDefaultPortFrom(securityGroup, 'Database-user function');

@@ -13,6 +13,7 @@ import {
 } from '../private/database';
 import { createLogEncryptionKey, LogGroupSettings } from '../private/kms';
 import { acknowledge, acknowledgeControl, acknowledgeControlLike, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
+import { endpointsOnlySecurityGroup } from '../private/security-groups';
 
 /**
  * What a user chooses about the platform's PostgreSQL database.
@@ -491,15 +492,7 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
   private addRotation(instance: SourceInstance, props: PostgresDatabaseProps, interval: Duration,
     databaseSecurityGroup: ec2.SecurityGroup, logSettings: LogGroupSettings): { securityGroup: ec2.SecurityGroup; logGroup: logs.LogGroup } {
     // aws-cdk-lib's default group for the function would allow all outbound traffic.
-    const securityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
-      vpc: props.vpc,
-      description: 'Secret rotation function - HTTPS to the Secrets Manager endpoint in the VPC and the database only',
-      allowAllOutbound: false,
-    });
-    // Written into the group itself: a group created without egress rules gets EC2's allow-all rule.
-    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html
-    securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443),
-      'Secrets Manager through its interface endpoint in the VPC');
+    const securityGroup = endpointsOnlySecurityGroup(this, 'RotationSecurityGroup', props.vpc, 'Secret rotation function');
     const rulesBefore = new Set(databaseSecurityGroup.node.children);
     instance.addRotationSingleUser({
       automaticallyAfter: interval,
