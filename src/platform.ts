@@ -657,6 +657,9 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
     // A service that uses the database gets a user and a database of its own, created with it (in
     // its stack); the master secret stays with the platform.
     const user = options.useDatabase && this.database ? this.databaseUser(shard.scope, name, this.database) : undefined;
+    // The user's function reads secrets through the Secrets Manager endpoint: the user is created
+    // after the endpoints, and deleted before them.
+    user?.node.addDependency(...this.unconditionalEndpoints());
     const settings = this.dataSettings(name, options, user);
 
     const service = new PlatformService(shard.scope, `Service${pascalCase(name)}`, {
@@ -684,8 +687,7 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
     // Tasks in isolated subnets pull, log and read secrets only through the endpoints: the service
     // starts after them, or its first tasks fail and the circuit breaker rolls the stack back.
     // (Not on a conditional endpoint: CloudFormation refuses DependsOn a resource that may not exist.)
-    service.service.node.addDependency(...this.network.interfaceEndpoints
-      .filter(e => !(e.node.defaultChild as CfnResource).cfnOptions.condition));
+    service.service.node.addDependency(...this.unconditionalEndpoints());
     if (this.network.s3Endpoint instanceof ec2.GatewayVpcEndpoint) {
       service.service.node.addDependency(this.network.s3Endpoint);
     }
@@ -740,6 +742,11 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
     const stream = new Stream(this, id, { ...options, name, platform: this });
     this._streams.set(name, stream);
     return stream;
+  }
+
+  /** The interface endpoints that always exist (CloudFormation refuses DependsOn a conditional one). */
+  private unconditionalEndpoints(): IConstruct[] {
+    return this.network.interfaceEndpoints.filter(e => !(e.node.defaultChild as CfnResource).cfnOptions.condition);
   }
 
   /** The service's own user, with a database of the same name (the master's database keeps its own). */

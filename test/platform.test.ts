@@ -817,6 +817,9 @@ describe('data tier wiring', () => {
       })],
     });
     expect(JSON.stringify(stack.resolve(user.jdbcUrl))).toContain('/orders?sslmode=require');
+    // The user is created after the Secrets Manager endpoint its function reads through (and deleted before it).
+    const userResource = template.toJSON().Resources[stack.getLogicalId(user.node.defaultChild as CfnResource)];
+    expect(userResource.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/NetworkSecretsManager/)]));
     // The service starts after its user exists.
     const serviceResource = Object.entries(template.findResources('AWS::ECS::Service')).find(([id]) => id.includes('ServiceOrders'))![1];
     expect(serviceResource.DependsOn).toEqual(expect.arrayContaining([stack.getLogicalId(user.node.defaultChild as CfnResource)]));

@@ -174,11 +174,19 @@ export class DatabaseUser extends Construct {
     resource: CustomResource): { securityGroup: ec2.SecurityGroup; logGroup: logs.LogGroup } {
     const context = database._userContext;
     const securityGroup = endpointsOnlySecurityGroup(this, 'RotationSecurityGroup', context.vpc, 'Secret rotation function');
+    // The rotation function's rules into the database's group are created here, in the user's stack
+    // (through an imported reference to the group), not in the database's: from there, a user in a
+    // service's nested stack would get them only after its stack completed, after the first rotation.
+    const databaseGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'DatabaseSecurityGroup',
+      database.connections.securityGroups[0].securityGroupId);
+    const target: ec2.IConnectable = {
+      connections: new ec2.Connections({ securityGroups: [databaseGroup], defaultPort: ec2.Port.tcp(database.port) }),
+    };
     const rotation = new secretsmanager.SecretRotation(this, 'Rotation', {
       application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
       secret,
-      // The database, not the instance: its connections name the port literally.
-      target: database,
+      // The port literally (the instance's own connections would carry it as a token).
+      target,
       vpc: context.vpc,
       vpcSubnets: context.subnets,
       securityGroup,
@@ -187,7 +195,8 @@ export class DatabaseUser extends Construct {
     });
     // Rotating a password the database does not know yet would fail: the first (immediate) rotation
     // waits for the user.
-    secret.node.findChild('RotationSchedule').node.addDependency(resource);
+    // Nor before the function can reach the database.
+    secret.node.findChild('RotationSchedule').node.addDependency(resource, databaseGroup, securityGroup);
 
     // Lambda would create /aws/lambda/<name> on the first rotation, unencrypted and kept forever.
     const application = rotation.node.defaultChild as sam.CfnApplication;
@@ -402,6 +411,17 @@ class UserProvider extends Construct {
     });
     key.addToResourcePolicy(denyGrantsExceptToAwsServices());
     Tags.of(key).add(USER_SECRET_TAG, this.tagValue);
+    // The function also by ARN in the key's own policy: KMS may take up to five minutes to honour
+    // the tags of a new key (https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html),
+    // and the function reads the first secret encrypted with it moments after it is created.
+    const region = Stack.of(this).region;
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowTheDatabaseUserFunctionThroughSecretsManager',
+      principals: [new iam.ArnPrincipal(this.function.role!.roleArn)],
+      actions: ['kms:Decrypt'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+    }));
     return key;
   }
 

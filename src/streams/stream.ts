@@ -10,7 +10,7 @@ import {
 } from './stream-apps';
 import { KafkaClientAuthentication, type KafkaCluster } from '../kafka/kafka-cluster';
 import type { IDataflowPlatform } from '../platform';
-import { largestHeapMiB } from '../private/jvm';
+import { JVM_HEADROOM_FRACTION, largestHeapMiB } from '../private/jvm';
 import { serviceNameProblem } from '../private/names';
 import { SKIPPER_STREAM_APP_PORTS } from '../private/scdf';
 import { parseStreamDefinition } from '../private/stream-dsl';
@@ -455,9 +455,16 @@ export class Stream extends Construct {
         autoScaling: capacity !== undefined,
         minCapacity: capacity?.min,
         maxCapacity: capacity?.max,
+        // A polling source (time, jdbc, ...) in two tasks emits everything twice, also while a
+        // deployment overlaps old and new tasks: its deployments stop the old task first.
+        ...(app.role === 'source' && app.name !== 'http' ? { minHealthyPercent: 0, maxHealthyPercent: 100 } : {}),
         dashboardSection: `Stream ${this.name}`,
         environment: {
           ...kafkaSettings(this.kafka).environment,
+          // The catalogue images are Paketo builds: keep 10 % of the task's memory out of the JVM's
+          // regions, for native memory and the Service Connect proxy that shares the task
+          // (BPL_JVM_HEAD_ROOM, https://paketo.io/docs/reference/java-reference/#memory-calculator).
+          ...(options.image === undefined ? { BPL_JVM_HEAD_ROOM: String(JVM_HEADROOM_FRACTION * 100) } : {}),
           ...options.environment,
           // The app's properties as one JSON document rather than one variable each: variables bind
           // through relaxed binding (upper case, '.' → '_', '-' removed), which cannot spell keys such

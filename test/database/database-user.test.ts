@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'crypto';
 import * as fs from 'fs';
 import { join } from 'path';
-import { App, CfnElement, CfnParameter, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnElement, CfnParameter, Duration, NestedStack, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -254,7 +254,13 @@ describe('DatabaseUser options', () => {
     });
     const [schedule] = Object.values(schedules);
     expect(schedule.Properties.RotationRules).toEqual({ ScheduleExpression: 'rate(30 days)' });
-    expect(schedule.DependsOn).toEqual([logicalId(stack, orders)]);
+    // After the user exists and after the rotation function's rule into the database group.
+    expect(schedule.DependsOn).toEqual(expect.arrayContaining([logicalId(stack, orders)]));
+    const rotationIngress = Object.entries(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .filter(([, r]) => JSON.stringify(r.Properties.SourceSecurityGroupId).includes('RotationSecurityGroup'))
+      .filter(([id]) => id.startsWith('DatabaseOrders'));
+    expect(rotationIngress).toHaveLength(1);
+    expect(schedule.DependsOn).toEqual(expect.arrayContaining([rotationIngress[0][0]]));
     const rotationGroup = stack.getLogicalId(orders.rotationSecurityGroup!.node.defaultChild as CfnElement);
     const keyId = Object.keys(template.findResources('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('secrets of the PostgreSQL users') } }))[0];
     const [application] = Object.values(template.findResources('AWS::Serverless::Application', {
@@ -266,6 +272,31 @@ describe('DatabaseUser options', () => {
     const rotationLogs = stack.getLogicalId(orders.rotationLogGroup!.node.defaultChild as CfnElement);
     expect(template.toJSON().Resources[rotationLogs].Properties.LogGroupName).toBe(`/aws/lambda/${application.Properties.Parameters.functionName}`);
     expect(application.DependsOn).toEqual([rotationLogs]);
+    expectNoNagFindings(stack);
+  });
+
+  test('a user in another stack: its key, its rotation rules and the function\'s key grant live there, with no cycle', () => {
+    const { stack, db } = database({ rotationInterval: Duration.days(30) });
+    const other = new NestedStack(stack, 'Services2');
+    const orders = new DatabaseUser(other, 'Orders', { database: db, username: 'orders' });
+    const nested = Template.fromStack(other);
+    expect(Stack.of(orders.secret)).toBe(other);
+    nested.resourceCountIs('AWS::KMS::Key', 1);
+    nested.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'AllowTheDatabaseUserFunctionThroughSecretsManager',
+          Action: 'kms:Decrypt',
+          Condition: { StringEquals: { 'kms:ViaService': Match.anyValue() } },
+        })]),
+      },
+    });
+    // The rotation function's way into the database group is created in the user's stack.
+    const ingress = Object.values(nested.findResources('AWS::EC2::SecurityGroupIngress'));
+    expect(ingress.map(r => r.Properties.FromPort)).toEqual([5432]);
+    // The parent template names no resource of the user's stack in an IAM policy.
+    const parentPolicies = JSON.stringify(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    expect(parentPolicies).not.toContain('Services2');
     expectNoNagFindings(stack);
   });
 

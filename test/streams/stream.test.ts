@@ -172,6 +172,18 @@ describe('the ticktock stream', () => {
     template.resourceCountIs('AWS::ApiGateway::Method', 2);
   });
 
+  test('a polling source never overlaps itself in a deployment (0 %/100 %); consumers roll 100 %/200 %', () => {
+    const deployment = (serviceId: string) => resourcesOfService(template, 'AWS::ECS::Service', serviceId)[0].Properties.DeploymentConfiguration;
+    expect(deployment('ServiceTicktockTime')).toMatchObject({ MinimumHealthyPercent: 0, MaximumPercent: 100 });
+    expect(deployment('ServiceTicktockLog')).toMatchObject({ MinimumHealthyPercent: 100, MaximumPercent: 200 });
+  });
+
+  test('catalogue apps (Paketo images) keep 10 % of the task memory out of the JVM: BPL_JVM_HEAD_ROOM', () => {
+    for (const name of ['ticktock-time', 'ticktock-transform', 'ticktock-log']) {
+      expect(environmentOf(template, name).BPL_JVM_HEAD_ROOM).toBe('10');
+    }
+  });
+
   test('the source runs one task without autoscaling; consumers scale from 1 to their maxCapacity', () => {
     const [time, transform, log] = stream.apps;
     expect(time.scaling).toBeUndefined();
@@ -243,6 +255,11 @@ describe('the http source', () => {
     const s = p.addStream('ingest', { definition: 'http | log' });
     return { platform: p, stream: s, template: Template.fromStack(stack) };
   })();
+
+  test('the http source overlaps old and new tasks in a deployment: no ingest gap', () => {
+    const deployment = resourcesOfService(template, 'AWS::ECS::Service', 'ServiceIngestHttp')[0].Properties.DeploymentConfiguration;
+    expect(deployment).toMatchObject({ MinimumHealthyPercent: 100, MaximumPercent: 200 });
+  });
 
   test('gets an API route to its port; the sink gets none', () => {
     const [http, log] = stream.apps;
@@ -360,6 +377,8 @@ describe('definitions and options', () => {
     const { stack, platform } = platformWith();
     const stream = platform.addStream('s', { definition: 'time | enrich | log', apps: { enrich: { image: image(stack, 'enrich') } } });
     expect(stream.apps.map(app => app.name)).toEqual(['s-time', 's-enrich', 's-log']);
+    // Not a Paketo image of the catalogue: no memory-calculator setting.
+    expect(environmentOf(Template.fromStack(stack), 's-enrich').BPL_JVM_HEAD_ROOM).toBeUndefined();
   });
 
   test('ports skip those of the platform\'s services, and a second stream continues after the first', () => {
