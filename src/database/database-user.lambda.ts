@@ -69,7 +69,7 @@ export async function handle(event: DatabaseUserEvent, dependencies: Dependencie
     Data: { Username: properties.username, DatabaseName: properties.databaseName },
   };
   if (event.RequestType === 'Delete' && properties.retainOnDelete) {
-    console.log(`Keeping user ${properties.username} and database ${properties.databaseName} (RetainOnDelete)`);
+    console.info(`Keeping user ${properties.username} and database ${properties.databaseName} (RetainOnDelete)`);
     return response;
   }
 
@@ -77,7 +77,7 @@ export async function handle(event: DatabaseUserEvent, dependencies: Dependencie
   const client = await dependencies.connect(properties, master);
   try {
     if (event.RequestType === 'Delete') {
-      console.log(`Dropping user ${properties.username} and the database ${properties.databaseName} if it owns it`);
+      console.info(`Dropping user ${properties.username} and the database ${properties.databaseName} if it owns it`);
       await dropUser(client, request);
       return response;
     }
@@ -90,7 +90,7 @@ export async function handle(event: DatabaseUserEvent, dependencies: Dependencie
     // rotation owns it (see ensureUser).
     const setPassword = old === undefined || old.userSecretArn !== properties.userSecretArn || old.username !== properties.username
       || old.host !== properties.host;
-    console.log(`${event.RequestType}: user ${properties.username}, database ${properties.databaseName}, password ${setPassword ? 'set' : 'kept'}`);
+    console.info(`${event.RequestType}: user ${properties.username}, database ${properties.databaseName}, password ${setPassword ? 'set' : 'kept'}`);
     await ensureUser(client, request, user.password, setPassword);
     return response;
   } finally {

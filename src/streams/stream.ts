@@ -4,15 +4,15 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import {
-  catalogueApps, catalogueImage, catalogueRoles, FIRST_STREAM_APP_PORT, KEYS, OWNED_KEYS, STREAM_APP_HEALTH_PATH,
-  STREAM_APPS_VERSION, WiredApp, wireStream,
-} from './stream-apps';
 import { KafkaClientAuthentication, type KafkaCluster } from '../kafka/kafka-cluster';
 import type { IDataflowPlatform } from '../platform';
 import { JVM_HEADROOM_FRACTION, largestHeapMiB } from '../private/jvm';
 import { serviceNameProblem } from '../private/names';
 import { SKIPPER_STREAM_APP_PORTS } from '../private/scdf';
+import {
+  catalogueApps, catalogueImage, catalogueRoles, FIRST_STREAM_APP_PORT, KEYS, OWNED_KEYS, STREAM_APP_HEALTH_PATH,
+  STREAM_APPS_VERSION, WiredApp, wireStream,
+} from '../private/stream-apps';
 import { parseStreamDefinition } from '../private/stream-dsl';
 import { kafkaSettings } from '../private/wiring';
 import { PlatformService } from '../service/platform-service';

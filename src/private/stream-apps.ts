@@ -2,7 +2,7 @@
  * What `Stream` knows about the Spring Cloud Stream Applications and about how Spring Cloud Data
  * Flow wires them. Internal: not re-exported from `src/streams/index.ts`, so jsii never sees it.
  */
-import type { StreamDslApp, StreamDslDefinition } from '../private/stream-dsl';
+import type { StreamDslApp, StreamDslDefinition } from './stream-dsl';
 
 /** The role of an app in a stream, as Spring Cloud Data Flow names it (`spring.cloud.dataflow.stream.app.type`). */
 export type StreamAppRole = StreamDslApp['role'];
