@@ -17,6 +17,7 @@ import { ImageResolver, publicRegistryImageName } from './private/images';
 import { createLogEncryptionKey } from './private/kms';
 import { acknowledge, acknowledgeControl, acknowledgeExecutionRolePolicy, NAG_PACKS } from './private/nag';
 import { apiPathsOverlap, normalizeApiPath, pascalCase, serviceNameProblem } from './private/names';
+import { QUOTAS } from './private/quotas';
 import { EndpointNeed, newRegionCondition, regionalEcsEndpointsNeed } from './private/regions';
 import { KAFKA_CONSOLE, SKIPPER_STREAM_APP_PORTS } from './private/scdf';
 import { ContainerSettings, databaseSettings, kafkaSettings } from './private/wiring';
@@ -230,9 +231,10 @@ export interface DataflowPlatformProps {
   readonly outputs?: boolean;
 
   /**
-   * How many services a CloudFormation stack holds. The platform's own stack holds the first
-   * ones (Spring Cloud Data Flow's servers first); each further group gets a nested stack with its
-   * own execution role, so that no stack nears CloudFormation's 500 resources. Services are placed
+   * How many services a CloudFormation stack holds at most. The platform's own stack holds the
+   * first ones (Spring Cloud Data Flow's servers first); each further group gets a nested stack
+   * with its own execution role. A stack also takes no more services once it holds 420 resources,
+   * so that none reaches CloudFormation's 500 whatever the services use. Services are placed
    * in the order they are added: add new services at the end, and remove old ones from the end,
    * or a service changes stack (and is replaced).
    *
@@ -345,6 +347,17 @@ interface ServiceShard {
 const RESERVED_PORTS: ReadonlyArray<{ from: number; to: number; reason: string }> = [
   { from: SKIPPER_STREAM_APP_PORTS.low, to: SKIPPER_STREAM_APP_PORTS.high, reason: 'Spring Cloud Data Flow stream apps launched by skipper\'s local deployer' },
 ];
+
+/**
+ * The resources past which a stack takes no more services: CloudFormation's 500 per stack, less
+ * room for two more services of about 35 resources each and for what the app adds itself.
+ */
+const SHARD_RESOURCE_BUDGET = QUOTAS.resourcesPerStack - 80;
+
+/** The resources (L1 constructs) of `stack` itself, not of its nested stacks. */
+function resourcesIn(stack: Stack): number {
+  return stack.node.findAll().filter(c => c instanceof CfnResource && Stack.of(c) === stack).length;
+}
 
 /** The environment name appears in tags and descriptions: keep it short and plain. */
 const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -942,18 +955,21 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
   }
 
   /**
-   * Where the next service goes: the platform's own stack holds the first `maxServicesPerStack`
-   * services, each further group of that many gets a nested stack with its own execution role.
-   * Placement follows the order of `addService()` calls, so adding services never moves others.
+   * Where the next service goes: the platform's own stack holds the first services, each further
+   * group gets a nested stack with its own execution role. A stack takes no more services once it
+   * holds `maxServicesPerStack` of them, or once it holds more resources than `SHARD_RESOURCE_BUDGET`
+   * (a service with a database user, Kafka, alarms and secret rotation brings about 35; the rest is
+   * room for what the app adds to the stack itself). Placement follows the order of `addService()`
+   * calls, so adding services never moves others.
    */
   private shardForNextService(): ServiceShard {
     const last = this.shards[this.shards.length - 1];
-    if (last.services < this.maxServicesPerStack) {
+    if (last.services < this.maxServicesPerStack && resourcesIn(Stack.of(last.scope)) <= SHARD_RESOURCE_BUDGET) {
       return last;
     }
     const index = this.shards.length + 1;
     const stack = new NestedStack(this, `Services${index}`, {
-      description: `Services ${(index - 1) * this.maxServicesPerStack + 1} to ${index * this.maxServicesPerStack} of ${this.node.path} (cdk-dataflow-platform)`,
+      description: `Services of ${this.node.path}, group ${index} (cdk-dataflow-platform)`,
     });
     const executionRole = new iam.Role(stack, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),

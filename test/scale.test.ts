@@ -112,3 +112,22 @@ describe.each([false, true])(`a platform of ${SERVICES} services, production: %s
     expectNoNagFindings(stack);
   });
 });
+
+describe('a stack takes no more services once it holds 420 resources', () => {
+  test('30 services that all use the database and Kafka, maxServicesPerStack 30: no stack reaches 500 resources', () => {
+    const stack = newTestStack();
+    const platform = new DataflowPlatform(stack, 'Dataflow', { springCloudDataFlow: { enabled: false }, maxServicesPerStack: 30 });
+    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'services');
+    for (let i = 0; i < 30; i++) {
+      platform.addService(`svc${i}`, { image: ecs.ContainerImage.fromEcrRepository(repository, 'v1'), port: 8000 + i, useDatabase: true, useKafka: true });
+    }
+    const inRoot = platform.services.filter(s => Stack.of(s) === stack).length;
+    // About 21 resources a service: the budget, not maxServicesPerStack, ends the first stack.
+    expect(inRoot).toBeLessThan(30);
+    expect(Stack.of(platform.findService('svc29')!)).toBeInstanceOf(NestedStack);
+    for (const s of [stack, Stack.of(platform.findService('svc29')!)]) {
+      const resources = Object.keys(Template.fromStack(s).toJSON().Resources).length;
+      expect(resources).toBeLessThanOrEqual(QUOTAS.resourcesPerStack - 50);
+    }
+  });
+});
