@@ -445,7 +445,6 @@ export class PlatformMonitoring extends Construct {
           gateway.metricClientError({ statistic: cloudwatch.Stats.SUM, period: PERIOD, label: '4XX' }),
           gateway.metricServerError({ statistic: cloudwatch.Stats.SUM, period: PERIOD, label: '5XX' }),
         ],
-        leftAnnotations: [],
         width: 8,
       }),
       new cloudwatch.GraphWidget({
