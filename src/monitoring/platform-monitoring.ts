@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -300,10 +300,11 @@ export class PlatformMonitoring extends Construct {
       // tasks that fail to start; both may be on at once (ECS "deployment alarms" and "circuit
       // breaker" are independent failure-detection methods of the rolling update).
       // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
-      service.service.enableDeploymentAlarms(
-        [alarms.unhealthyTargets.alarmName, ...(alarms.serverErrors ? [alarms.serverErrors.alarmName] : [])],
-        { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
-      );
+      // By their literal names (a reference would have aws-cdk-lib report a possible cycle for every
+      // service), created before the service.
+      const deploymentAlarms = [alarms.unhealthyTargets, ...(alarms.serverErrors ? [alarms.serverErrors] : [])];
+      service.service.enableDeploymentAlarms(deploymentAlarms.map(literalAlarmName), { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
+      service.service.node.addDependency(...deploymentAlarms);
     }
     this.section(options.section ?? 'Services').push(...this.serviceWidgets(service));
     return alarms;
@@ -387,6 +388,10 @@ export class PlatformMonitoring extends Construct {
   private alarm(scope: Construct, id: string, props: cloudwatch.AlarmProps & { actions?: boolean }): cloudwatch.Alarm {
     const { actions, ...alarmProps } = props;
     const alarm = new cloudwatch.Alarm(scope, id, {
+      // A name of its own, unique by the construct path (its stack's name included): the console
+      // shows which platform and service an alarm watches, and a service's deployment alarms can be
+      // named literally.
+      alarmName: `${Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' })}-${id}`,
       ...alarmProps,
       datapointsToAlarm: props.datapointsToAlarm ?? props.evaluationPeriods,
       treatMissingData: props.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -781,6 +786,11 @@ export class PlatformMonitoring extends Construct {
       acknowledgeControl(alarm, 'cloudwatch_alarm_action_check', reason);
     }
   }
+}
+
+/** The name an alarm of this construct was given (see `PlatformMonitoring.alarm`). */
+function literalAlarmName(alarm: cloudwatch.Alarm): string {
+  return (alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName!;
 }
 
 /** Refuses thresholds no alarm can use; tokens pass. */

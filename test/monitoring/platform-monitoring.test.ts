@@ -1,5 +1,5 @@
 import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -85,14 +85,15 @@ describe('monitoring of a zero-argument platform', () => {
     const services = template.findResources('AWS::ECS::Service');
     const orders = Object.entries(services).find(([id]) => id.includes('ServiceOrders'))![1];
     expect(orders.Properties.DeploymentConfiguration.Alarms).toEqual({
-      AlarmNames: [
-        { Ref: Object.keys(alarmsOf(template)).find(id => id.includes('ServiceOrdersUnhealthyTargetsAlarm')) },
-        { Ref: Object.keys(alarmsOf(template)).find(id => id.includes('ServiceOrdersServerErrorsAlarm')) },
-      ],
+      AlarmNames: [alarm(template, 'ServiceOrdersUnhealthyTargetsAlarm').AlarmName, alarm(template, 'ServiceOrdersServerErrorsAlarm').AlarmName],
       Enable: true,
       Rollback: true,
     });
     expect(orders.Properties.DeploymentConfiguration.DeploymentCircuitBreaker).toEqual({ Enable: true, Rollback: true });
+    // Literal, unique names, and the service is created after its alarms.
+    expect(alarm(template, 'ServiceOrdersUnhealthyTargetsAlarm').AlarmName).toMatch(/^Test-Dataflow-ServiceOrders-[0-9A-F]{8}-UnhealthyTargetsAlarm$/);
+    expect(orders.DependsOn).toEqual(expect.arrayContaining(Object.keys(alarmsOf(template)).filter(id => /ServiceOrders(UnhealthyTargets|ServerErrors)Alarm/.test(id))));
+    expect(Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('circular dependency'))).toEqual([]);
   });
 
   test('Spring Cloud Data Flow\'s singletons keep the circuit breaker and no deployment alarms', () => {
