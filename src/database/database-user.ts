@@ -15,6 +15,7 @@ import { denyGrantsExceptToAwsServices } from '../private/kms';
 import {
   acknowledge, acknowledgeControlLike, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding,
 } from '../private/nag';
+import { rotationLogGroup } from '../private/rotation';
 import { endpointsOnlySecurityGroup } from '../private/security-groups';
 
 /**
@@ -193,22 +194,11 @@ export class DatabaseUser extends Construct {
       automaticallyAfter: interval,
       excludeCharacters: RDS_EXCLUDE_CHARACTERS,
     });
-    // Rotating a password the database does not know yet would fail: the first (immediate) rotation
-    // waits for the user.
-    // Nor before the function can reach the database.
+    // The first rotation runs at once: it waits for the user (a password the database does not know
+    // yet cannot be rotated) and for the function's way to the database.
     secret.node.findChild('RotationSchedule').node.addDependency(resource, databaseGroup, securityGroup);
 
-    // Lambda would create /aws/lambda/<name> on the first rotation, unencrypted and kept forever.
-    const application = rotation.node.defaultChild as sam.CfnApplication;
-    const functionName = (application.parameters as Record<string, string>).functionName;
-    const logGroup = new logs.LogGroup(this, 'RotationLogs', {
-      logGroupName: `/aws/lambda/${functionName}`,
-      ...context.logSettings,
-    });
-    if (database.logGroups.length > 0) {
-      acknowledgeControlLike(logGroup, database.logGroups[0], 'cloudwatch_log_group_retention_period_check');
-    }
-    application.node.addDependency(logGroup);
+    const logGroup = rotationLogGroup(this, rotation.node.defaultChild as sam.CfnApplication, context.logSettings, database.logGroups[0]);
     return { securityGroup, logGroup };
   }
 }

@@ -12,7 +12,8 @@ import {
   DEFAULT_LOG_EXPORTS, DEFAULT_MASTER_USERNAME, DEFAULT_STORAGE_TYPE, FORCE_SSL_PARAMETER, logGroupId, validateDatabaseOptions,
 } from '../private/database';
 import { createLogEncryptionKey, LogGroupSettings } from '../private/kms';
-import { acknowledge, acknowledgeControl, acknowledgeControlLike, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
+import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
+import { rotationLogGroup } from '../private/rotation';
 import { endpointsOnlySecurityGroup } from '../private/security-groups';
 
 /**
@@ -507,21 +508,8 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
         'Admits only the rotation function\'s security group, on the database port.');
     }
 
-    // The application creates the function under the name aws-cdk-lib passes it, and Lambda would
-    // create /aws/lambda/<name> on the first rotation, unencrypted and kept forever: create it first.
-    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html
     const application = instance.node.findChild('RotationSingleUser').node.defaultChild as sam.CfnApplication;
-    const functionName = (application.parameters as Record<string, string>).functionName;
-    const logGroup = new logs.LogGroup(this, 'RotationLogs', {
-      logGroupName: `/aws/lambda/${functionName}`,
-      ...logSettings,
-    });
-    // Kept as long as the exported logs: one decision about retention (a platform acknowledges its
-    // development retention on those) holds for both.
-    if (this.logGroups.length > 0) {
-      acknowledgeControlLike(logGroup, this.logGroups[0], 'cloudwatch_log_group_retention_period_check');
-    }
-    application.node.addDependency(logGroup);
+    const logGroup = rotationLogGroup(this, application, logSettings, this.logGroups[0]);
     return { securityGroup, logGroup };
   }
 
