@@ -11,6 +11,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { DatabaseUserFunction } from './database-user-function';
 import type { PostgresDatabase } from './postgres-database';
+import { DATABASE_USER_NAME, describeReservedDatabaseUserNames, isReservedDatabaseUserName } from '../private/database-names';
 import { denyGrantsExceptToAwsServices } from '../private/kms';
 import {
   acknowledge, acknowledgeControlLike, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding,
@@ -140,6 +141,8 @@ export class DatabaseUser extends Construct {
         UserSecretArn: attachment.secretArn,
         Username: this.username,
         DatabaseName: this.databaseName,
+        // The instance's own database, which the function refuses to hand to a user (as validateUser does).
+        InstanceDatabaseName: database.databaseName,
         // Read by the function on delete: true keeps the user and its database (see removalPolicy).
         RetainOnDelete: keeps(removalPolicy) ? 'true' : 'false',
       },
@@ -212,11 +215,6 @@ const USER_SECRET_TAG = 'cdk-dataflow-platform:database-user-of';
 
 const RDS_EXCLUDE_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
 
-/** A PostgreSQL name the construct accepts: unquoted it means the same, and at most 63 bytes. */
-const NAME = /^[a-z][a-z0-9_]{0,62}$/;
-const RESERVED_NAMES = ['postgres', 'public', 'rdsadmin', 'template0', 'template1', 'current_user', 'session_user', 'current_role',
-  'user', 'all', 'none', 'default'];
-const isReserved = (name: string) => RESERVED_NAMES.includes(name) || name.startsWith('rds') || name.startsWith('pg_');
 
 /** Whether a removal policy keeps what it applies to. */
 function keeps(policy: RemovalPolicy): boolean {
@@ -227,22 +225,22 @@ function validateUser(props: DatabaseUserProps): void {
   const context = props.database._userContext;
   const { username, databaseName } = props;
   if (!Token.isUnresolved(username)) {
-    if (!NAME.test(username)) {
+    if (!DATABASE_USER_NAME.test(username)) {
       throw new Error(`DatabaseUser: username "${username}" is not a user name the construct creates: a lowercase letter, then up to 62 lowercase letters, digits or underscores; for example "${suggestName(username)}"`);
     }
-    if (isReserved(username)) {
-      throw new Error(`DatabaseUser: username "${username}" is reserved by PostgreSQL or RDS (${RESERVED_NAMES.join(', ')}, and names starting with "rds" or "pg_"); choose another, for example "app_${username.replace(/^(rds|pg_)_?/, '')}"`);
+    if (isReservedDatabaseUserName(username)) {
+      throw new Error(`DatabaseUser: username "${username}" is reserved by PostgreSQL or RDS (${describeReservedDatabaseUserNames()}); choose another, for example "app_${username.replace(/^(rds|pg_)_?/, '')}"`);
     }
     if (!Token.isUnresolved(context.masterUsername) && username === context.masterUsername.toLowerCase()) {
       throw new Error(`DatabaseUser: username "${username}" is the database's master user, whose credentials stay with the platform; choose a username of the user's own, for example "app"`);
     }
   }
   if (databaseName !== undefined && !Token.isUnresolved(databaseName)) {
-    if (!NAME.test(databaseName)) {
+    if (!DATABASE_USER_NAME.test(databaseName)) {
       throw new Error(`DatabaseUser: databaseName "${databaseName}" is not a database name the construct creates: a lowercase letter, then up to 62 lowercase letters, digits or underscores; for example "${suggestName(databaseName)}", or leave it out for the username`);
     }
-    if (isReserved(databaseName)) {
-      throw new Error(`DatabaseUser: databaseName "${databaseName}" is reserved by PostgreSQL or RDS; choose another, or leave it out for the username`);
+    if (isReservedDatabaseUserName(databaseName)) {
+      throw new Error(`DatabaseUser: databaseName "${databaseName}" is reserved by PostgreSQL or RDS (${describeReservedDatabaseUserNames()}); choose another, or leave it out for the username`);
     }
   }
   const effectiveDatabase = databaseName ?? username;

@@ -7,8 +7,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { DatabaseUser, DatabaseUserOptions, PostgresDatabase, PostgresDatabaseProps, PrivateNetwork } from '../../src';
-import { ADVISORY_LOCK_KEY, dropUser, ensureUser, scramVerifier, SqlClient } from '../../src/database/database-user-sql';
+import { ADVISORY_LOCK_KEY, dropUser, ensureUser, OpenDatabase, scramVerifier, SqlClient } from '../../src/database/database-user-sql';
 import { Connection, DatabaseUserEvent, handle, parseProperties } from '../../src/database/database-user.lambda';
+import { RESERVED_DATABASE_USER_NAMES, RESERVED_DATABASE_USER_PREFIXES } from '../../src/private/database-names';
 import { expectNoNagFindings, newTestStack, TEST_ENV } from '../helpers/gates';
 import { newStrictApp } from '../helpers/strict';
 
@@ -52,6 +53,7 @@ describe('DatabaseUser (development defaults)', () => {
       UserSecretArn: { Ref: ordersAttachment },
       Username: 'orders',
       DatabaseName: 'orders',
+      InstanceDatabaseName: 'dataflow',
       RetainOnDelete: 'false',
     });
     template.hasResourceProperties('Custom::DatabaseUser', { Username: 'billing', DatabaseName: 'invoices' });
@@ -451,15 +453,23 @@ describe('database-user function code', () => {
 
 /**
  * A PostgreSQL stand-in: records every statement and answers the catalog queries from what it
- * was told and what earlier statements created or dropped. Quoting is pg's own.
+ * was told and what earlier statements created or dropped. Quoting is pg's own. The real thing is
+ * test/database/database-user.postgres.test.ts.
  */
 class FakePostgres implements SqlClient {
   public readonly statements: string[] = [];
   public readonly roles = new Set<string>(['dataflow_admin']);
   public readonly databases = new Map<string, string>([['postgres', 'rdsadmin']]);
+  /** Roles with privileges no workload user has, and roles the master does not administer. */
+  public readonly privileged = new Set<string>();
+  public readonly foreign = new Set<string>();
+  /** Databases of other owners the master may grant access to. */
+  public readonly grantable = new Set<string>();
+  /** Databases (other than the current one) where a role owns objects: pg_shdepend. */
+  public readonly dependencies = new Map<string, string[]>();
   public ended = false;
 
-  constructor(private readonly currentUser = 'dataflow_admin') {}
+  constructor(private readonly currentUser = 'dataflow_admin', private readonly attributes = { rolcreaterole: true, rolcreatedb: true }) {}
 
   public escapeIdentifier(name: string): string {
     return escapeIdentifier(name);
@@ -472,17 +482,25 @@ class FakePostgres implements SqlClient {
   public async query(text: string, values: unknown[] = []): Promise<{ rows: any[] }> {
     this.statements.push(values.length > 0 ? `${text} -- ${JSON.stringify(values)}` : text);
     const name = (pattern: RegExp) => JSON.parse(`"${text.match(pattern)![1].replace(/""/g, '\\"')}"`);
+    const value = values[0] as string;
     if (text.startsWith('SELECT current_user')) {
       return { rows: [{ name: this.currentUser }] };
     }
-    if (text.includes('FROM pg_roles WHERE')) {
-      return { rows: this.roles.has(values[0] as string) ? [{}] : [] };
+    if (text.includes('FROM pg_roles WHERE rolname = current_user')) {
+      return { rows: [{ rolname: this.currentUser, rolsuper: false, ...this.attributes }] };
     }
-    if (text.includes('FROM pg_database WHERE')) {
-      return { rows: this.databases.has(values[0] as string) ? [{}] : [] };
+    if (text.includes('FROM pg_roles WHERE rolname = $1')) {
+      return { rows: this.roles.has(value) ? [{ rolcreatedb: this.privileged.has(value), administered: !this.foreign.has(value) }] : [] };
+    }
+    if (text.includes('FROM pg_database WHERE datname = $1')) {
+      const owner = this.databases.get(value);
+      return { rows: owner === undefined ? [] : [{ owner, grantable: this.grantable.has(value) }] };
     }
     if (text.includes('FROM pg_database d JOIN pg_roles')) {
-      return { rows: this.databases.get(values[0] as string) === values[1] ? [{}] : [] };
+      return { rows: [...this.databases].filter(([, owner]) => owner === value).map(([datname]) => ({ datname })) };
+    }
+    if (text.includes('FROM pg_shdepend')) {
+      return { rows: text.includes('SELECT DISTINCT d.datname') ? (this.dependencies.get(value) ?? []).map(datname => ({ datname })) : [] };
     }
     if (text.startsWith('CREATE ROLE')) {
       this.roles.add(name(/^CREATE ROLE "((?:[^"]|"")+)"/));
@@ -502,8 +520,21 @@ class FakePostgres implements SqlClient {
 
   /** The statements that change something (not the catalog lookups or the lock). */
   public get changes(): string[] {
-    return this.statements.filter(s => !s.startsWith('SELECT '));
+    return this.statements.filter(s => !s.startsWith('SELECT ') && !/^\s*SELECT /.test(s));
   }
+}
+
+/** Opens "connections" to other databases that record their statements into `pg`, prefixed with the database. */
+function otherDatabases(pg: FakePostgres): OpenDatabase {
+  return async name => ({
+    escapeIdentifier,
+    escapeLiteral,
+    query: async (text: string) => {
+      pg.statements.push(`[${name}] ${text}`);
+      return { rows: [] };
+    },
+    end: async () => undefined,
+  });
 }
 
 const ORDERS = { username: 'orders', databaseName: 'orders' };
@@ -554,27 +585,81 @@ describe('database-user SQL', () => {
     expect(pg.statements.filter(s => s.startsWith('DROP'))).toEqual([]);
   });
 
-  test('an existing database of another owner is shared, not taken over', async () => {
+  test('an existing database of another owner is shared, not taken over: PUBLIC keeps its access', async () => {
     const pg = new FakePostgres();
     pg.databases.set('shared', 'someone');
+    pg.grantable.add('shared');
     await ensureUser(pg, { username: 'orders', databaseName: 'shared' }, 'p', true);
-    expect(pg.changes.filter(s => s.startsWith('CREATE DATABASE') || s.startsWith('ALTER DATABASE'))).toEqual([]);
+    expect(pg.changes.filter(s => s.startsWith('CREATE DATABASE') || s.startsWith('ALTER DATABASE') || s.startsWith('REVOKE'))).toEqual([]);
     expect(pg.changes).toContain('GRANT ALL PRIVILEGES ON DATABASE "shared" TO "orders"');
     expect(pg.databases.get('shared')).toBe('someone');
   });
 
-  test('drops the database the user owns, then what it was granted, then the role; again is a no-op', async () => {
+  test('refuses, before any change, a database of an owner the master may not grant on, the instance\'s own database, and a master without CREATEROLE or CREATEDB', async () => {
+    const foreignDatabase = new FakePostgres();
+    foreignDatabase.databases.set('shared', 'someone');
+    await expect(ensureUser(foreignDatabase, { username: 'orders', databaseName: 'shared' }, 'p', true))
+      .rejects.toThrow(/databaseName "shared" exists, owned by "someone", and the master user "dataflow_admin" may not grant access to it/);
+    const instance = new FakePostgres();
+    await expect(ensureUser(instance, { username: 'orders', databaseName: 'dataflow', instanceDatabaseName: 'dataflow' }, 'p', true))
+      .rejects.toThrow(/databaseName "dataflow" is the instance's own database/);
+    const weak = new FakePostgres('weak_admin', { rolcreaterole: false, rolcreatedb: false });
+    await expect(ensureUser(weak, ORDERS, 'p', true)).rejects.toThrow(/The master user "weak_admin" lacks CREATEROLE .* and CREATEDB .*; nothing was changed/);
+    for (const pg of [foreignDatabase, instance, weak]) {
+      expect(pg.changes).toEqual([]);
+    }
+  });
+
+  test('refuses an existing role with privileges, or one the master does not administer', async () => {
+    const pg = new FakePostgres();
+    pg.roles.add('helper').add('stranger');
+    pg.privileged.add('helper');
+    pg.foreign.add('stranger');
+    await expect(ensureUser(pg, { username: 'helper', databaseName: 'helper' }, 'p', true)).rejects.toThrow(/role "helper" exists with CREATEDB/);
+    await expect(ensureUser(pg, { username: 'stranger', databaseName: 'stranger' }, 'p', true)).rejects.toThrow(/does not administer it/);
+    expect(pg.changes).toEqual([]);
+    expect(await dropUser(pg, { username: 'helper', databaseName: 'helper' }, otherDatabases(pg))).toMatch(/^Left alone: role "helper" exists with CREATEDB/);
+    expect(pg.changes).toEqual([]);
+  });
+
+  test('a Create that fails after creating the role drops it again', async () => {
+    const pg = new FakePostgres();
+    const query = pg.query.bind(pg);
+    pg.query = async (text, values) => {
+      if (text.startsWith('CREATE DATABASE')) {
+        pg.statements.push(text);
+        throw new Error('permission denied to copy database "template1"');
+      }
+      return query(text, values);
+    };
+    await expect(ensureUser(pg, ORDERS, 'p', true)).rejects.toThrow(/permission denied to copy database/);
+    expect(pg.changes.map(s => s.replace(VERIFIER, '<verifier>'))).toEqual([
+      'CREATE ROLE "orders" WITH LOGIN PASSWORD <verifier>',
+      'GRANT "orders" TO CURRENT_USER',
+      'CREATE DATABASE "orders" WITH OWNER "orders"',
+      'DROP ROLE IF EXISTS "orders"',
+    ]);
+    expect(pg.roles.has('orders')).toBe(false);
+  });
+
+  test('drops every database the user owns (earlier names too), what it owns in other databases, what it was granted, then the role; again is a no-op', async () => {
     const pg = new FakePostgres();
     await ensureUser(pg, ORDERS, 'p', true);
+    await ensureUser(pg, { username: 'orders', databaseName: 'orders_v2' }, 'p', false);
+    pg.dependencies.set('orders', ['reports']);
     pg.statements.length = 0;
-    await dropUser(pg, ORDERS);
+    expect(await dropUser(pg, { username: 'orders', databaseName: 'orders_v2' }, otherDatabases(pg)))
+      .toBe('Dropped user orders, its databases orders, orders_v2, and what it owned in reports');
     expect(pg.changes).toEqual([
+      'GRANT "orders" TO CURRENT_USER',
       'DROP DATABASE IF EXISTS "orders" WITH (FORCE)',
+      'DROP DATABASE IF EXISTS "orders_v2" WITH (FORCE)',
+      '[reports] DROP OWNED BY "orders"',
       'DROP OWNED BY "orders"',
       'DROP ROLE IF EXISTS "orders"',
     ]);
     pg.statements.length = 0;
-    await dropUser(pg, ORDERS);
+    expect(await dropUser(pg, ORDERS, otherDatabases(pg))).toBe('Nothing to drop: there is no role "orders"');
     expect(pg.changes).toEqual([]);
   });
 
@@ -582,8 +667,8 @@ describe('database-user SQL', () => {
     const pg = new FakePostgres();
     pg.roles.add('orders');
     pg.databases.set('orders', 'dataflow_admin');
-    await dropUser(pg, ORDERS);
-    expect(pg.changes).toEqual(['DROP OWNED BY "orders"', 'DROP ROLE IF EXISTS "orders"']);
+    await dropUser(pg, ORDERS, otherDatabases(pg));
+    expect(pg.changes).toEqual(['GRANT "orders" TO CURRENT_USER', 'DROP OWNED BY "orders"', 'DROP ROLE IF EXISTS "orders"']);
     expect(pg.databases.has('orders')).toBe(true);
   });
 
@@ -592,18 +677,35 @@ describe('database-user SQL', () => {
     ['a name with a quote', { username: 'a"; DROP ROLE x; --', databaseName: 'x' }, /username "a"; DROP ROLE x; --" is not a name the database-user function manages/],
     ['a reserved name', { username: 'rdsadmin', databaseName: 'x' }, /username "rdsadmin" is not a name/],
     ['a reserved database', { username: 'orders', databaseName: 'template0' }, /databaseName "template0" is not a name/],
-  ])('refuses %s before touching anything', async (_what, request, message) => {
+  ])('refuses %s before touching anything; a Delete of it (a rollback) drops nothing', async (_what, request, message) => {
     const pg = new FakePostgres();
+    pg.roles.add(request.username);
     await expect(ensureUser(pg, request, 'p', true)).rejects.toThrow(message);
-    await expect(dropUser(pg, request)).rejects.toThrow(message);
+    expect(await dropUser(pg, request, otherDatabases(pg))).toMatch(/^Nothing to drop: /);
     expect(pg.changes).toEqual([]);
+    expect(pg.roles.has(request.username)).toBe(true);
+  });
+
+  test('refuses every reserved name of the one list the construct checks too (src/private/database-names.ts)', async () => {
+    const reserved = [...RESERVED_DATABASE_USER_NAMES, ...RESERVED_DATABASE_USER_PREFIXES.map(prefix => `${prefix}app`)];
+    expect(reserved).toEqual(expect.arrayContaining(['user', 'all', 'none', 'default', 'rdsadmin', 'public', 'pg_app', 'rdsapp']));
+    for (const name of reserved) {
+      await expect(ensureUser(new FakePostgres(), { username: name, databaseName: 'x' }, 'p', true)).rejects.toThrow(`username "${name}" is not a name`);
+      await expect(ensureUser(new FakePostgres(), { username: 'app', databaseName: name }, 'p', true)).rejects.toThrow(`databaseName "${name}" is not a name`);
+      const { db } = database();
+      expect(() => db.addUser('User', { username: name })).toThrow(`DatabaseUser: username "${name}" is reserved by PostgreSQL or RDS`);
+      expect(() => db.addUser('Other', { username: 'app', databaseName: name })).toThrow(`DatabaseUser: databaseName "${name}" is reserved by PostgreSQL or RDS`);
+    }
   });
 
   test('quotes identifiers and literals with pg\'s own escaping', async () => {
     const quoting: SqlClient = {
       escapeIdentifier: name => `<id:${name}>`,
       escapeLiteral: value => `<lit:${value.slice(0, 13)}>`,
-      query: async (text: string) => ({ rows: text.startsWith('SELECT current_user') ? [{ name: 'admin' }] : [] }),
+      query: async (text: string) => ({
+        rows: text.startsWith('SELECT current_user') ? [{ name: 'admin' }]
+          : text.includes('rolname = current_user') ? [{ rolname: 'admin', rolcreaterole: true, rolcreatedb: true }] : [],
+      }),
     };
     const seen: string[] = [];
     const recording: SqlClient = { ...quoting, query: async (text, values) => { seen.push(text); return quoting.query(text, values); } };
@@ -649,6 +751,7 @@ describe('database-user handler', () => {
     UserSecretArn: 'arn:orders',
     Username: 'orders',
     DatabaseName: 'orders',
+    InstanceDatabaseName: 'dataflow',
     RetainOnDelete: 'false',
   };
 
@@ -666,9 +769,9 @@ describe('database-user handler', () => {
         read.push(arn);
         return all[arn];
       },
-      connect: async (properties, master) => {
-        connected.push({ host: properties.host, port: properties.port, user: master.username });
-        return pg as Connection;
+      connect: async (properties, master, other) => {
+        connected.push({ host: properties.host, port: properties.port, user: master.username, database: other });
+        return other === undefined ? pg as Connection : otherDatabases(pg)(other);
       },
     });
     return { result, pg, read, connected };
@@ -678,7 +781,7 @@ describe('database-user handler', () => {
     const { result, pg, read, connected } = run({ RequestType: 'Create', ResourceProperties: PROPERTIES });
     expect(await result).toEqual({ PhysicalResourceId: 'orders@orders', Data: { Username: 'orders', DatabaseName: 'orders' } });
     expect(read).toEqual(['arn:master', 'arn:orders']);
-    expect(connected).toEqual([{ host: 'db.example.us-east-1.rds.amazonaws.com', port: 5432, user: 'dataflow_admin' }]);
+    expect(connected).toEqual([{ host: 'db.example.us-east-1.rds.amazonaws.com', port: 5432, user: 'dataflow_admin', database: undefined }]);
     expect(pg.changes[0]).toMatch(/^CREATE ROLE "orders" WITH LOGIN PASSWORD/);
     expect(pg.ended).toBe(true);
   });
@@ -724,14 +827,25 @@ describe('database-user handler', () => {
     expect([read, connected, pg.statements]).toEqual([[], [], []]);
   });
 
-  test('Delete in development drops the user and its database, without reading the user\'s secret', async () => {
+  test('Delete in development drops the user and its database, without reading the user\'s secret; other databases through connections of their own', async () => {
     const pg = new FakePostgres();
     await ensureUser(pg, ORDERS, 'p', true);
-    const { result, read } = run({ RequestType: 'Delete', PhysicalResourceId: 'orders@orders', ResourceProperties: PROPERTIES }, pg);
+    pg.dependencies.set('orders', ['reports']);
+    const { result, read, connected } = run({ RequestType: 'Delete', PhysicalResourceId: 'orders@orders', ResourceProperties: PROPERTIES }, pg);
     await result;
     expect(read).toEqual(['arn:master']);
+    expect(connected).toEqual([
+      { host: 'db.example.us-east-1.rds.amazonaws.com', port: 5432, user: 'dataflow_admin', database: undefined },
+      { host: 'db.example.us-east-1.rds.amazonaws.com', port: 5432, user: 'dataflow_admin', database: 'reports' },
+    ]);
     expect(pg.roles.has('orders')).toBe(false);
     expect(pg.databases.has('orders')).toBe(false);
+  });
+
+  test('Create refuses the instance\'s own database (InstanceDatabaseName)', async () => {
+    const { result, pg } = run({ RequestType: 'Create', ResourceProperties: { ...PROPERTIES, DatabaseName: 'dataflow' } });
+    await expect(result).rejects.toThrow(/databaseName "dataflow" is the instance's own database/);
+    expect(pg.changes).toEqual([]);
   });
 
   test('refuses a secret for another user, and closes the connection on failure', async () => {
@@ -748,5 +862,9 @@ describe('database-user handler', () => {
     expect(() => parseProperties(withoutUsername)).toThrow(/The custom resource property Username is missing/);
     expect(() => parseProperties({ ...PROPERTIES, Port: 'x' })).toThrow(/Port is not a port: x/);
     expect(parseProperties({ ...PROPERTIES, RetainOnDelete: 'true' }).retainOnDelete).toBe(true);
+    expect(parseProperties(PROPERTIES).instanceDatabaseName).toBe('dataflow');
+    // Resources created before the construct set it (a rollback's Update may carry their properties).
+    const { InstanceDatabaseName: __, ...withoutInstance } = PROPERTIES;
+    expect(parseProperties(withoutInstance).instanceDatabaseName).toBeUndefined();
   });
 });
