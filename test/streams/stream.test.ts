@@ -305,6 +305,14 @@ describe('named destinations', () => {
       'spring.cloud.stream.bindings.output.destination': 'out',
       'spring.cloud.stream.bindings.output.producer.requiredGroups': undefined,
     }]],
+    // A bridge: SCDF puts its bridge app between the two (StreamParser.java:141-154 at v2.11.5, test bridge01).
+    [':in > :out', ['in', 'out'], 'in', 'out', [{
+      'spring.cloud.dataflow.stream.app.type': 'processor',
+      'spring.cloud.dataflow.stream.app.label': 'bridge',
+      'spring.cloud.stream.bindings.input.destination': 'in',
+      'spring.cloud.stream.bindings.input.group': 's',
+      'spring.cloud.stream.bindings.output.destination': 'out',
+    }]],
     [':ticktock.time > log', ['ticktock.time'], 'ticktock.time', undefined, [{
       'spring.cloud.stream.bindings.input.destination': 'ticktock.time',
       'spring.cloud.stream.bindings.input.group': 's',
