@@ -90,6 +90,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 120_000,
+      // Keeps every template the tests synthesize for AWS's linter (task cfn-lint).
+      setupFilesAfterEnv: ['<rootDir>/test/helpers/collect-templates.ts'],
     },
   },
   eslintOptions: {
@@ -156,6 +158,15 @@ const checkMinCdk = project.addTask('check:min-cdk', {
   exec: 'node scripts/check-min-cdk.js',
 });
 const packageJs = project.tasks.tryFind('package:js')!;
+// Every task that packs also bundles: lib/ loads the Lambda code of assets/ (src/**/*.lambda.ts,
+// bundled by esbuild), and a tarball packed without it breaks every platform with a database
+// (CannotFindAsset at the user's synth). The JavaScript tarball is then read back: it must hold
+// every path lib/ loads from disk.
+const bundle = project.tasks.tryFind('bundle')!;
+for (const language of ['js', 'java', 'python', 'dotnet', 'go']) {
+  project.tasks.tryFind(`package:${language}`)!.prependSpawn(bundle);
+}
+packageJs.exec('node scripts/check-pack.js');
 // jsii-docgen reads every .jsii below the project: an older copy of this library installed in
 // examples/ would shadow the one just compiled and API.md would come out stale.
 project.tasks.tryFind('docgen')!.prependExec('rm -rf examples/node_modules');
@@ -182,9 +193,20 @@ project.addTask('diagram', {
   ],
 });
 
+// 8. AWS's CloudFormation linter over every template the tests (README snippets and nested stacks
+// included) and the example synthesize, in the regions of .cfnlintrc.yaml. jest collects the tests'
+// templates (test/helpers/collect-templates.ts); each run of the tests starts from an empty folder, so
+// no template of older code is linted.
+const testTask = project.tasks.tryFind('test')!;
+testTask.prependExec('rm -rf test-reports/cfn-templates');
+const cfnLint = project.addTask('cfn-lint', {
+  description: 'Lint every template the tests and the example synthesized with AWS cfn-lint (.cfnlintrc.yaml: regions, ignored rules with reasons); needs test-reports/cfn-templates and examples/cdk.out',
+  exec: 'node scripts/cfn-lint.js',
+});
+
 // The one command that runs every gate (README Quick start, .ci/run).
 project.addTask('check', {
-  description: 'Run every quality gate: projen synth, jsii compile, API.md, test type-check, jest (assertions, cdk-nag, CloudFormation validation, cfn-guard, snapshots), eslint, rosetta, pack, example synth, architecture diagram up to date, code generation',
+  description: 'Run every quality gate: projen synth, jsii compile, API.md, test type-check, jest (assertions, cdk-nag, CloudFormation validation, cfn-guard, snapshots, a real PostgreSQL), eslint, rosetta, pack (with its assets), example synth, cfn-lint, architecture diagram up to date, code generation',
   steps: [
     { spawn: 'default' },
     { spawn: 'pre-compile' },
@@ -195,6 +217,7 @@ project.addTask('check', {
     { spawn: rosetta.name },
     { spawn: packageJs.name },
     { spawn: exampleSynth.name },
+    { spawn: cfnLint.name },
     { spawn: diagramCheck.name },
     { spawn: checkMinCdk.name },
     { spawn: codegen.name },

@@ -1,4 +1,4 @@
-import { CfnOutput, CfnResource, Names, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Names, NestedStack, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,6 +20,7 @@ import { apiPathsOverlap, normalizeApiPath, pascalCase, serviceNameProblem } fro
 import { QUOTAS } from './private/quotas';
 import { EndpointNeed, newRegionCondition, regionalEcsEndpointsNeed } from './private/regions';
 import { KAFKA_CONSOLE, SKIPPER_STREAM_APP_PORTS } from './private/scdf';
+import { tagWhereEveryRegionTakesTags } from './private/tags';
 import { ContainerSettings, databaseSettings, kafkaSettings } from './private/wiring';
 import { ImageSource } from './scdf/image-source';
 import { KafkaConsoleOptions } from './scdf/kafka-console';
@@ -453,7 +454,7 @@ export class DataflowPlatform extends Construct implements IDataflowPlatform {
     this.environmentName = props.environmentName ?? 'dev';
     this.production = props.production ?? false;
     validatePlatformProps(this.environmentName, props);
-    Tags.of(this).add('cdk-dataflow-platform:environment', this.environmentName);
+    tagWhereEveryRegionTakesTags(this, 'cdk-dataflow-platform:environment', this.environmentName);
 
     this.logRetention = props.logRetention ?? (this.production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
     this.retentionIsDevelopmentDefault = props.logRetention === undefined && !this.production;

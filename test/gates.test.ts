@@ -152,3 +152,38 @@ describe('code generation gate (scripts/check-codegen.js)', () => {
     expect(result.stderr).toMatch(/codegen java: no generated sources/);
   });
 });
+
+describe('pack gate (scripts/check-pack.js)', () => {
+  /** Packs `files` (path → content) under package/ as npm pack does, and runs the check on the tarball. */
+  function checkPack(files: Record<string, string>): childProcess.SpawnSyncReturns<string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-'));
+    for (const [name, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, 'package', name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'package', name), content);
+    }
+    const tarball = path.join(dir, 'lib.tgz');
+    childProcess.execFileSync('tar', ['-czf', tarball, '-C', dir, 'package']);
+    const result = childProcess.spawnSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'check-pack.js'), tarball], { encoding: 'utf8' });
+    fs.rmSync(dir, { recursive: true, force: true });
+    return result;
+  }
+  const loader = "code: lambda.Code.fromAsset(path.join(__dirname, '../../assets/database/database-user.lambda'))";
+
+  test('fails when the tarball lacks an asset that lib/ loads (a pack without bundle)', () => {
+    const result = checkPack({ 'package.json': '{}', 'lib/database/database-user-function.js': loader });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/lib\/database\/database-user-function\.js loads assets\/database\/database-user\.lambda/);
+    expect(result.stderr).toMatch(/npx projen bundle/);
+  });
+
+  test('passes when the asset is in the tarball', () => {
+    const result = checkPack({
+      'package.json': '{}',
+      'lib/database/database-user-function.js': loader,
+      'assets/database/database-user.lambda/index.js': 'exports.handler = async () => ({});',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/has all 1 path/);
+  });
+});

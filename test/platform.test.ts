@@ -352,6 +352,21 @@ describe('DataflowPlatform with two services', () => {
     });
   });
 
+  test('no Tags where a region\'s CloudFormation schema has none: listeners, scalable targets, the dashboard', () => {
+    // cfn-lint 1.51.0's per-region registry schemas: no Tags on Listener or ScalableTarget in any
+    // region, none on Dashboard in us-east-1 (E3002 "Additional properties are not allowed").
+    const untagged = ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::CloudWatch::Dashboard'];
+    const resources = Object.values(template.toJSON().Resources) as Array<{ Type: string; Properties?: { Tags?: unknown } }>;
+    for (const type of untagged) {
+      const ofType = resources.filter(r => r.Type === type);
+      expect(ofType.length).toBeGreaterThan(0);
+      expect(ofType.filter(r => r.Properties?.Tags !== undefined).map(r => r.Type)).toEqual([]);
+    }
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Tags: Match.arrayWith([{ Key: 'cdk-dataflow-platform:environment', Value: 'dev' }]),
+    });
+  });
+
   test('passes cdk-nag', () => {
     expectNoNagFindings(stack);
   });

@@ -11,6 +11,7 @@ import { DatabaseUser, DatabaseUserOptions } from './database-user';
 import {
   DEFAULT_LOG_EXPORTS, DEFAULT_MASTER_USERNAME, DEFAULT_STORAGE_TYPE, FORCE_SSL_PARAMETER, logGroupId, validateDatabaseOptions,
 } from '../private/database';
+import { chooseByRegion, defaultInstanceType, DEVELOPMENT_INSTANCE_CLASS, PRODUCTION_INSTANCE_CLASS } from '../private/instance-classes';
 import { createLogEncryptionKey, LogGroupSettings } from '../private/kms';
 import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
 import { rotationLogGroup } from '../private/rotation';
@@ -23,7 +24,10 @@ export interface PostgresDatabaseOptions {
   /**
    * The instance class.
    *
-   * @default - db.t4g.micro, or db.m7g.large on a production platform
+   * @default - db.t4g.micro, or db.m7g.large on a production platform; where RDS for PostgreSQL
+   * does not offer them, db.t3.micro (ca-west-1) or db.m6g.large (af-south-1, ap-east-1, ca-west-1,
+   * eu-south-1, us-gov-west-1), chosen at deploy time by a condition on the region when the stack's
+   * region is unknown at synth
    */
   readonly instanceType?: ec2.InstanceType;
 
@@ -442,12 +446,12 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
     const production = props.production ?? false;
     const allocatedStorage = props.allocatedStorage ?? 20;
     const username = props.masterUsername ?? DEFAULT_MASTER_USERNAME;
+    // The default class where RDS offers it, chosen by region (src/private/instance-classes.ts).
+    const defaultClass = production ? PRODUCTION_INSTANCE_CLASS : DEVELOPMENT_INSTANCE_CLASS;
     const common: rds.DatabaseInstanceSourceProps = {
       instanceIdentifier: settings.instanceIdentifier,
       engine: settings.engine,
-      instanceType: props.instanceType ?? (production
-        ? ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE)
-        : ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO)),
+      instanceType: props.instanceType ?? defaultInstanceType(this, defaultClass),
       vpc: props.vpc,
       vpcSubnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       securityGroups: [settings.securityGroup],
@@ -468,22 +472,25 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
       enablePerformanceInsights: false,
       removalPolicy: settings.removalPolicy,
     };
-    if (props.snapshotIdentifier !== undefined) {
+    const instance = props.snapshotIdentifier !== undefined
       // CloudFormation takes DBName, MasterUsername, StorageEncrypted and KmsKeyId from the snapshot
       // and says not to set them on a restore; the generated password replaces the snapshot's.
-      return new rds.DatabaseInstanceFromSnapshot(this, 'Instance', {
+      ? new rds.DatabaseInstanceFromSnapshot(this, 'Instance', {
         ...common,
         snapshotIdentifier: props.snapshotIdentifier,
         credentials: rds.SnapshotCredentials.fromGeneratedSecret(username),
+      })
+      : new rds.DatabaseInstance(this, 'Instance', {
+        ...common,
+        databaseName: this.databaseName,
+        credentials: rds.Credentials.fromGeneratedSecret(username),
+        storageEncrypted: true,
+        storageEncryptionKey: props.storageEncryptionKey,
       });
+    if (props.instanceType === undefined) {
+      chooseByRegion(instance.node.defaultChild as rds.CfnDBInstance, defaultClass);
     }
-    return new rds.DatabaseInstance(this, 'Instance', {
-      ...common,
-      databaseName: this.databaseName,
-      credentials: rds.Credentials.fromGeneratedSecret(username),
-      storageEncrypted: true,
-      storageEncryptionKey: props.storageEncryptionKey,
-    });
+    return instance;
   }
 
   /**

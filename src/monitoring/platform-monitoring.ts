@@ -620,10 +620,11 @@ export class PlatformMonitoring extends Construct {
       }));
     }
     // aws-cdk-lib sets the class lazily ('db.' + the instance type); it resolves to a literal
-    // unless the instance type itself is a token.
-    const instanceClass = Stack.of(this).resolve(cfn.dbInstanceClass);
-    const maxConnections = this.props.thresholds?.databaseConnections
-      ?? (typeof instanceClass === 'string' ? estimatedMaxConnections(instanceClass) : undefined);
+    // unless the instance type itself is a token, or to Fn::If between two literals where the
+    // default class depends on a region unknown at synth (src/private/instance-classes.ts).
+    const classes = classChoices(Stack.of(this).resolve(cfn.dbInstanceClass));
+    const instanceClass = classes.join(' or ');
+    const maxConnections = this.props.thresholds?.databaseConnections ?? sameEstimate(classes);
     if (maxConnections !== undefined) {
       const threshold = this.props.thresholds?.databaseConnections ?? Math.floor(maxConnections * CONNECTIONS_SHARE);
       alarms.push(this.alarm(this, 'DatabaseConnectionsAlarm', {
@@ -828,4 +829,19 @@ function resolveThresholds(thresholds: MonitoringThresholds, production: boolean
     kafkaDiskUsedPercent: pick(thresholds.kafkaDiskUsedPercent, DEFAULTS.kafkaDiskUsedPercent),
     evaluationPeriods: pick(thresholds.evaluationPeriods, DEFAULTS.evaluationPeriods),
   };
+}
+
+/** The literal classes a resolved DBInstanceClass can take: itself, or both branches of an Fn::If. */
+function classChoices(resolved: unknown): string[] {
+  if (typeof resolved === 'string') {
+    return [resolved];
+  }
+  const branches = (resolved as { 'Fn::If'?: unknown[] } | undefined)?.['Fn::If']?.slice(1);
+  return branches?.every(b => typeof b === 'string') ? branches as string[] : [];
+}
+
+/** The estimated max_connections, when every class it may be gives the same one. */
+function sameEstimate(classes: string[]): number | undefined {
+  const estimates = new Set(classes.map(estimatedMaxConnections));
+  return estimates.size === 1 ? [...estimates][0] : undefined;
 }

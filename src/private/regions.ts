@@ -1,4 +1,4 @@
-import { CfnCondition, Fn, Stack, Token } from 'aws-cdk-lib';
+import { CfnCondition, Fn, ICfnConditionExpression, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 /**
@@ -45,17 +45,30 @@ export function regionalEcsEndpointsNeed(region: string): EndpointNeed {
  * created once per stack under `id`.
  */
 export function newRegionCondition(scope: Construct, id: string): CfnCondition {
+  return regionCondition(scope, id, stack => Fn.conditionNot(regionIsOneOf(stack, REGIONS_BEFORE_2023_12_23)));
+}
+
+/** A condition, true when the stack deploys to one of `regions`; created once per stack under `id`. */
+export function newRegionInCondition(scope: Construct, id: string, regions: readonly string[]): CfnCondition {
+  return regionCondition(scope, id, stack => regionIsOneOf(stack, regions));
+}
+
+function regionCondition(scope: Construct, id: string, expression: (stack: Stack) => ICfnConditionExpression): CfnCondition {
   const stack = Stack.of(scope);
   const existing = stack.node.tryFindChild(id);
   if (existing) {
     return existing as CfnCondition;
   }
-  // Fn::Or takes 2 to 10 conditions: an Or of Ors, groups of at most 10.
-  const equals = REGIONS_BEFORE_2023_12_23.map(r => Fn.conditionEquals(stack.region, r));
+  return new CfnCondition(stack, id, { expression: expression(stack) });
+}
+
+/** Whether the stack's region is one of `regions`: Fn::Or takes 2 to 10 conditions, so an Or of Ors of at most 10. */
+function regionIsOneOf(stack: Stack, regions: readonly string[]): ICfnConditionExpression {
+  const equals = regions.map(r => Fn.conditionEquals(stack.region, r));
   const groups = [];
   for (let i = 0; i < equals.length; i += 10) {
     const group = equals.slice(i, i + 10);
     groups.push(group.length === 1 ? group[0] : Fn.conditionOr(...group));
   }
-  return new CfnCondition(stack, id, { expression: Fn.conditionNot(Fn.conditionOr(...groups)) });
+  return groups.length === 1 ? groups[0] : Fn.conditionOr(...groups);
 }

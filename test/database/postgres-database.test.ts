@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { PostgresDatabase, PostgresDatabaseProps, PrivateNetwork } from '../../src';
-import { expectNoNagFindings, newTestStack } from '../helpers/gates';
+import { expectNoNagFindings, newTestStack, testContext } from '../helpers/gates';
 
 function database(props: Partial<PostgresDatabaseProps> = {}) {
   const stack = newTestStack();
@@ -109,6 +109,49 @@ describe('PostgresDatabase options', () => {
     });
     template.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
     template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+  });
+
+  // RDS for PostgreSQL does not offer db.t4g.micro in ca-west-1, nor db.m7g.large in af-south-1,
+  // ap-east-1, ca-west-1, eu-south-1 and us-gov-west-1 (cfn-lint E3025's data from the pricing APIs;
+  // aws-cdk-lib's validator agrees on ca-west-1): there the default is a class it offers.
+  test.each([
+    ['ca-west-1', false, 'db.t3.micro'],
+    ['ca-west-1', true, 'db.m6g.large'],
+    ['af-south-1', true, 'db.m6g.large'],
+    ['af-south-1', false, 'db.t4g.micro'],
+    ['eu-west-1', true, 'db.m7g.large'],
+  ])('in %s (production %s) the default class is %s', (region, production, expected) => {
+    const stack = newTestStack({ env: { account: '123456789012', region } });
+    const network = new PrivateNetwork(stack, 'Network');
+    new PostgresDatabase(stack, 'Database', { vpc: network.vpc, production });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: expected });
+    expect(Object.keys(template.toJSON().Conditions ?? {})).toEqual([]);
+  });
+
+  test.each([
+    [false, 'db.t3.micro', 'db.t4g.micro', ['ca-west-1']],
+    [true, 'db.m6g.large', 'db.m7g.large', ['af-south-1', 'ap-east-1', 'ca-west-1', 'eu-south-1', 'us-gov-west-1']],
+  ])('in a stack without a region (production %s) the class is chosen by a condition on the region', (production, fallback, preferred, regions) => {
+    const stack = new Stack(new App({ context: testContext() }), 'Agnostic');
+    const network = new PrivateNetwork(stack, 'Network');
+    new PostgresDatabase(stack, 'Database', { vpc: network.vpc, production });
+    const template = Template.fromStack(stack).toJSON();
+    const instance = Object.values(template.Resources).find((r: any) => r.Type === 'AWS::RDS::DBInstance') as any;
+    const [condition, ifWithout, otherwise] = instance.Properties.DBInstanceClass['Fn::If'];
+    expect([ifWithout, otherwise]).toEqual([fallback, preferred]);
+    const expression = JSON.stringify(template.Conditions[condition]);
+    for (const region of regions) {
+      expect(expression).toContain(`"${region}"`);
+    }
+    expect(expression).not.toContain('us-east-1');
+  });
+
+  test('a chosen class is used as it is in every region', () => {
+    const stack = newTestStack({ env: { account: '123456789012', region: 'ca-west-1' } });
+    const network = new PrivateNetwork(stack, 'Network');
+    new PostgresDatabase(stack, 'Database', { vpc: network.vpc, instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL) });
+    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.t4g.small' });
   });
 
   test('every option reaches the instance', () => {
