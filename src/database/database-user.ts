@@ -26,7 +26,9 @@ export interface DatabaseUserOptions {
   /**
    * The PostgreSQL user name: a lowercase letter, then up to 62 lowercase letters, digits or
    * underscores. Not the master user, nor a name PostgreSQL or RDS reserves (`postgres`, `public`,
-   * `rdsadmin`, names starting with `rds` or `pg_`).
+   * `none`, `rdsadmin`, `template0`, `template1`, `current_user`, `session_user`, `current_role`,
+   * `user`, `all`, `default`, names starting with `rds` or `pg_`; the function that creates the user
+   * checks the same list), nor an existing role the function did not create.
    *
    * Changing it later creates a new user (and, with the default `databaseName`, a new database) and
    * keeps the old one with its data: nothing is dropped on an update.
@@ -36,8 +38,15 @@ export interface DatabaseUserOptions {
   /**
    * The user's own database, created for it and owned by it; no other user may connect to it.
    *
-   * A database that already exists is not taken over: the user is granted access to it and its
-   * owner stays. Changing it later creates a new database and keeps the old one.
+   * Not the database's own database (`PostgresDatabase.databaseName`, the master's), nor a reserved
+   * name (as for `username`). A database that already exists is not taken over: its owner, its data
+   * and `PUBLIC`'s access stay, and the user is granted `CONNECT`, `CREATE` and `TEMPORARY` on it
+   * (the master user must be its owner or a member of its owner). Changing it later creates a new
+   * database and keeps the old one.
+   *
+   * The user can also connect to `postgres` and to the database's own database, as every role can
+   * (PostgreSQL grants `CONNECT` on every database to `PUBLIC`), but creates nothing there and reads
+   * no table it was not granted (PostgreSQL 15 and later); see the README, "Who can read what".
    *
    * @default - the username
    */
@@ -60,8 +69,11 @@ export interface DatabaseUserOptions {
 
   /**
    * What happens to the user, its database and its secret when the user leaves the stack (or the
-   * stack is deleted): RETAIN keeps all three, data included; DESTROY drops the database and the
-   * user and deletes the secret.
+   * stack is deleted): RETAIN keeps all three, data included; DESTROY drops the user, every database
+   * it owns (those of earlier `databaseName`s too) and what it created in other databases, and
+   * deletes the secret. Privileges on other databases that someone else granted the user by hand,
+   * which the master user cannot revoke, keep the role, without login or password (the function's
+   * log says what to revoke); the deletion itself succeeds.
    *
    * @default - RETAIN when the database is kept or snapshotted on removal (production), else DESTROY
    */
