@@ -187,3 +187,54 @@ describe('pack gate (scripts/check-pack.js)', () => {
     expect(result.stdout).toMatch(/has all 1 path/);
   });
 });
+
+describe('AWS CloudFormation linter gate (scripts/cfn-lint.js)', () => {
+  const script = path.join(__dirname, '..', 'scripts', 'cfn-lint.js');
+  function lintTemplate(template: object, env: NodeJS.ProcessEnv = process.env): childProcess.SpawnSyncReturns<string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-lint-'));
+    fs.writeFileSync(path.join(dir, 'Test.template.json'), JSON.stringify(template, undefined, 1));
+    const result = childProcess.spawnSync(process.execPath, [script, dir], { encoding: 'utf8', env, cwd: path.join(__dirname, '..') });
+    fs.rmSync(dir, { recursive: true, force: true });
+    return result;
+  }
+  // What the platform-wide Tags.of() wrote before: Tags on a listener, which no region's schema has.
+  const taggedListener = {
+    Resources: {
+      Listener: {
+        Type: 'AWS::ElasticLoadBalancingV2::Listener',
+        Properties: {
+          LoadBalancerArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/x/0123456789abcdef',
+          Port: 8080,
+          Protocol: 'TCP',
+          DefaultActions: [{ Type: 'forward', TargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/0123456789abcdef' }],
+          Tags: [{ Key: 'k', Value: 'v' }],
+        },
+      },
+    },
+  };
+
+  test('fails on an error cfn-lint reports (E3002: Tags on a listener), naming rule, file and path', () => {
+    const result = lintTemplate(taggedListener);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/ERROR E3002 .*Test\.template\.json:\d+ Resources\/Listener\/Properties\/Tags/);
+    expect(result.stderr).toMatch(/1 finding\(s\) in 1 templates: E3002 ×1/);
+  });
+
+  test('passes the same template without the property', () => {
+    const { Tags: _tags, ...properties } = taggedListener.Resources.Listener.Properties;
+    const result = lintTemplate({ Resources: { Listener: { ...taggedListener.Resources.Listener, Properties: properties } } });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/1 templates .*us-east-1, eu-west-1, ca-west-1, ap-southeast-7.*no errors, no warnings/);
+  });
+
+  test('without cfn-lint it says how to install it, fails under CI and never passes silently', () => {
+    const noLinter = { PATH: path.dirname(process.execPath) };
+    const ci = lintTemplate(taggedListener, { ...noLinter, CI: 'true' });
+    expect(ci.status).toBe(1);
+    expect(ci.stderr).toMatch(/not installed.*NOT linted[\s\S]*pipx install cfn-lint/);
+    const local = lintTemplate(taggedListener, noLinter);
+    expect(local.status).toBe(0);
+    expect(local.stderr).toMatch(/cfn-lint gate SKIPPED[\s\S]*pipx install cfn-lint/);
+  });
+});

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { createLogEncryptionKey, functionLogGroup } from '../private/kms';
 import { acknowledge, acknowledgeControl, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
@@ -83,6 +84,12 @@ export class AppArtifactBucket extends Construct {
       throw new Error(`AppArtifactBucket: autoDeleteObjects empties the buckets before they are deleted, but removalPolicy is ${removalPolicy}; set removalPolicy: RemovalPolicy.DESTROY, or drop autoDeleteObjects`);
     }
 
+    // S3 delivers the access logs with the permission of a bucket policy for logging.s3.amazonaws.com,
+    // whatever the app's feature flags: without @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy,
+    // aws-cdk-lib grants it with the LogDeliveryWrite ACL instead, which S3 calls the legacy way
+    // ("we recommend the bucket policy", https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)
+    // and cfn-lint flags (W3045). Context set here reaches only this construct's children.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,

@@ -29,7 +29,12 @@ Stage.prototype.synth = function synth(this: Stage, options?: Parameters<Stage['
   if (!seen.has(assembly)) {
     seen.add(assembly);
     for (const { file, region } of assemblyTemplates(assembly.directory)) {
-      keep(fs.readFileSync(file), region ?? 'any');
+      const content = fs.readFileSync(file);
+      // A stack without resources is never deployed: the CDK CLI skips it (aws-cdk-cli's integ test
+      // "deploy stack without resource"), and CloudFormation requires Resources (cfn-lint E1001).
+      if (Object.keys(JSON.parse(content.toString('utf8')).Resources ?? {}).length > 0) {
+        keep(content, region ?? 'any');
+      }
     }
   }
   return assembly;

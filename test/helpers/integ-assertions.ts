@@ -28,6 +28,16 @@ export function acknowledgeAssertionResources(stack: Stack): void {
         acknowledgeControl(construct, 'step_functions_state_machine_tracing_enabled_check',
           'integ-tests waiter: a retry loop around one assertion, deleted with the check; nothing to trace.');
         break;
+      case 'AWS::IAM::Role':
+        // The assertion provider's role (integ-tests' AssertionsProvider) allows `lambda:Invoke`, the
+        // SDK call's name, beside `lambda:InvokeFunction`, the IAM action it needs and also gets.
+        // `lambda:Invoke` is no IAM action (cfn-lint W3037); allowing it grants nothing. The
+        // statement is integ-tests' own, so the finding is ignored on this role only (cfn-lint's
+        // resource-level `Metadata.cfn-lint.config.ignore_checks`; .cfnlintrc.yaml names this place).
+        if (construct.node.path.includes('/SingletonFunction')) {
+          construct.addMetadata('cfn-lint', { config: { ignore_checks: ['W3037'] } });
+        }
+        break;
       default:
         break;
     }

@@ -1,11 +1,11 @@
-import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DatabaseUser, DataflowPlatform, DataflowPlatformProps, ImageSource, KafkaClientAuthentication } from '../../src';
-import { expectNoNagFindings, newTestStack } from '../helpers/gates';
+import { expectNoNagFindings, newTestStack, TEST_ENV } from '../helpers/gates';
 
 function platform(props: DataflowPlatformProps = {}) {
   const stack = newTestStack();
@@ -563,5 +563,26 @@ describe('tokens pass through the servers\' validation', () => {
     const memory = new CfnParameter(stack, 'Memory', { type: 'Number' }).valueAsNumber;
     expect(() => new DataflowPlatform(stack, 'Dataflow', { springCloudDataFlow: { dataflowServer: { memoryLimitMiB: memory } } }))
       .toThrow(/dataflowServer\.memoryLimitMiB is a token, so no heap can be derived from it; set dataflowServer\.heapMiB too/);
+  });
+});
+
+describe('the artifact bucket\'s access logs', () => {
+  test('are delivered by bucket policy, not the legacy LogDeliveryWrite ACL, even in an app without feature flags', () => {
+    // S3 recommends the bucket policy for logging.s3.amazonaws.com over the ACL; cfn-lint W3045 flags
+    // AccessControl. aws-cdk-lib picks the ACL unless @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy is set.
+    const stack = new Stack(new App(), 'NoFlags', { env: TEST_ENV });
+    new DataflowPlatform(stack, 'Dataflow');
+    const template = Template.fromStack(stack);
+    const buckets = template.findResources('AWS::S3::Bucket');
+    expect(Object.values(buckets).filter((b: any) => b.Properties.AccessControl !== undefined)).toEqual([]);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: 's3:PutObject',
+          Effect: 'Allow',
+          Principal: { Service: 'logging.s3.amazonaws.com' },
+        })]),
+      },
+    });
   });
 });
