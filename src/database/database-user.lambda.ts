@@ -154,13 +154,14 @@ export const APPLICATION_NAME = 'cdk-dataflow-platform database-user function';
 
 /**
  * How long a statement may wait for a lock before PostgreSQL cancels it (`lock_timeout`), in
- * milliseconds: 45 s, within the function's 2 minutes, above what 20 users created at once wait for
- * the function's advisory lock. The tests shorten it through DATABASE_USER_LOCK_TIMEOUT_MS.
+ * milliseconds: 60 s (what the function waited before, as pg's query_timeout), within the function's
+ * 2 minutes, and what a stack's users created at once may wait for the function's advisory lock in
+ * turn. The tests shorten it through DATABASE_USER_LOCK_TIMEOUT_MS.
  * https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
  */
 function lockTimeoutMillis(): number {
   const configured = Number(process.env.DATABASE_USER_LOCK_TIMEOUT_MS);
-  return Number.isInteger(configured) && configured > 0 ? configured : 45_000;
+  return Number.isInteger(configured) && configured > 0 ? configured : 60_000;
 }
 
 /**
@@ -219,7 +220,7 @@ function connectionHint(error: Error & { code?: string }): string {
     return ' (the server\'s certificate is not trusted or not for this host: NODE_EXTRA_CA_CERTS must name the RDS certificate authorities, /var/runtime/ca-cert.pem in the Lambda runtime)';
   }
   if (['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ECONNRESET'].includes(error.code ?? '') || /timeout/i.test(message)) {
-    return ' (is the instance available, and does its security group admit the function\'s on the database port?)';
+    return ' (is the instance available, and does its security group admit the function\'s security group on the database port?)';
   }
   return '';
 }
@@ -244,6 +245,7 @@ class WatchedConnection implements Connection {
 
   public async query(text: string, values?: unknown[]): Promise<{ rows: any[] }> {
     let waiting: Promise<string> | undefined;
+    const started = Date.now();
     const timer = setTimeout(() => {
       waiting = this.describeWait().catch(error => `the lock and its holders could not be read: ${(error as Error).message}`);
     }, Math.floor(this.lockTimeout / 2));
@@ -254,7 +256,7 @@ class WatchedConnection implements Connection {
       // 55P03 lock_not_available: lock_timeout ended the wait.
       // https://www.postgresql.org/docs/current/errcodes-appendix.html
       const lockWait = cause.code === '55P03' || cause.message === 'Query read timeout';
-      const detail = lockWait ? `; waited ${Math.round(this.lockTimeout / 1000)} s: ${waiting ? await waiting : 'not for a lock'}` : '';
+      const detail = lockWait ? `; waited ${Math.round((Date.now() - started) / 1000)} s: ${waiting ? await waiting : 'not for a lock'}` : '';
       throw Object.assign(new Error(`${statement(text)}: ${cause.message}${detail}`), { code: cause.code });
     } finally {
       clearTimeout(timer);

@@ -155,9 +155,17 @@ async function asUser<T>(user: string, database: string, work: (client: Client) 
   }
 }
 
+/** The sources esbuild bundles into the asset (besides pg). */
+const BUNDLED_SOURCES = ['src/database/database-user.lambda.ts', 'src/database/database-user-sql.ts', 'src/private/database-names.ts']
+  .map(file => join(__dirname, '../..', file));
+
 beforeAll(async () => {
   if (!fs.existsSync(BUNDLE)) {
     throw new Error(`${BUNDLE} is missing: run "npx projen bundle" first (the build's pre-compile step does)`);
+  }
+  const stale = BUNDLED_SOURCES.filter(file => fs.statSync(file).mtimeMs > fs.statSync(BUNDLE).mtimeMs);
+  if (stale.length > 0) {
+    throw new Error(`${BUNDLE} is older than ${stale.join(', ')}: run "npx projen bundle" so that what is tested is what ships`);
   }
   server = await PostgresServer.start();
   driver = join(server.dir, 'database-user-driver.js');
@@ -525,7 +533,7 @@ describe('lock waits name the lock and who holds it', () => {
       const pid = (await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       const before = await state();
       const error = await fails(invoke(create({ username: 'waiting' }), { env: env() }));
-      expect(error).toMatch(/^SELECT pg_advisory_lock\(\$1\): canceling statement due to lock timeout; waited 2 s: for the database-user function's advisory lock 727190001/);
+      expect(error).toMatch(/^SELECT pg_advisory_lock\(\$1\): canceling statement due to lock timeout; waited \d+ s: for the database-user function's advisory lock 727190001/);
       expect(error).toContain(`held or awaited first by pid ${pid} (user postgres, application "stuck deployment", idle`);
       expect(error).toContain('SELECT pg_backend_pid() AS pid');
       expect(await state()).toEqual(before);
@@ -545,7 +553,7 @@ describe('lock waits name the lock and who holds it', () => {
       await reader.query('BEGIN');
       await reader.query('SELECT * FROM busy.jobs');
       const error = await fails(invoke(remove({ username: 'busy', databaseName: 'shared' }), { env: env() }));
-      expect(error).toMatch(/^DROP OWNED BY "busy": canceling statement due to lock timeout; waited 2 s: for table busy\.jobs in database shared \(AccessExclusiveLock\)/);
+      expect(error).toMatch(/^DROP OWNED BY "busy": canceling statement due to lock timeout; waited \d+ s: for table busy\.jobs in database shared \(AccessExclusiveLock\)/);
       expect(error).toMatch(/held or awaited first by pid \d+ \(user postgres, idle in transaction for \d+ s\): SELECT \* FROM busy\.jobs/);
     } finally {
       await reader.end();
