@@ -5,7 +5,8 @@
  *
  * The package's own API is an ES module, which jest's CommonJS runtime cannot import, so this starts
  * its binaries the way the package does (initdb, then postgres; as the `postgres` system user when
- * run as root, which PostgreSQL refuses, creating that user as its `createPostgresUser` option does).
+ * run as root, which the server refuses to run as, creating that user as its `createPostgresUser`
+ * option does: https://www.postgresql.org/docs/current/postgres-user.html).
  */
 import { execFileSync, spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
@@ -19,7 +20,10 @@ export const SUPERUSER = { username: 'postgres', password: 'superuser-password' 
 
 export interface PostgresServerOptions {
   /**
-   * TLS on, and only TLS (as `rds.force_ssl` = 1 on RDS: pg_hba.conf rejects other connections).
+   * TLS on, and only TLS: as `rds.force_ssl` = 1 makes RDS's pg_hba.conf rules `hostssl`
+   * (https://repost.aws/knowledge-center/aurora-postgresql-ssl-certificates), here a `hostssl` rule
+   * admits and a `hostnossl` rule rejects. The certificate names the host, as RDS's names the
+   * instance endpoint (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html).
    * @default true
    */
   readonly ssl?: boolean;
@@ -117,7 +121,8 @@ export class PostgresServer {
     ].join('\n'));
     openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial',
       '-out', file('server.crt'), '-days', '2', '-extfile', file('server.ext'));
-    // PostgreSQL refuses a key others can read, and one it does not own (or root with 0640).
+    // PostgreSQL refuses a key that group or world may read, unless root owns it with 0640:
+    // https://www.postgresql.org/docs/current/ssl-tcp.html#SSL-SETUP
     fs.chmodSync(file('server.key'), 0o600);
     this.chown(file('server.key'), file('server.crt'));
   }
