@@ -164,6 +164,10 @@ export class PostgresServer {
     const args = ['-D', this.dataDir, '-p', String(this.port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
     const child = spawn(binary('postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, ...this.owner });
     this.process = child;
+    // Not left running when the test process ends without stop() (a crash, a killed worker).
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    child.once('exit', () => process.removeListener('exit', kill));
     const from = this.log.length;
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
