@@ -45,8 +45,9 @@ export interface DatabaseUserOptions {
    * database and keeps the old one.
    *
    * The user can also connect to `postgres` and to the database's own database, as every role can
-   * (PostgreSQL grants `CONNECT` on every database to `PUBLIC`), but creates nothing there and reads
-   * no table it was not granted (PostgreSQL 15 and later); see the README, "Who can read what".
+   * (PostgreSQL grants `CONNECT` and `TEMPORARY` on every database to `PUBLIC`), but creates nothing
+   * there other than temporary tables and reads no table it was not granted (PostgreSQL 15 and
+   * later); see the README, "Who can read what".
    *
    * @default - the username
    */
@@ -226,7 +227,6 @@ export class DatabaseUser extends Construct {
 const USER_SECRET_TAG = 'cdk-dataflow-platform:database-user-of';
 
 const RDS_EXCLUDE_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
-
 
 /** Whether a removal policy keeps what it applies to. */
 function keeps(policy: RemovalPolicy): boolean {
