@@ -11,6 +11,7 @@
 // Usage: node scripts/cfn-lint.js [template or folder ...]   (default: the two places above)
 const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { assemblyTemplates } = require('./assembly-templates');
 
@@ -61,7 +62,10 @@ function groups() {
 
 /** The regions this cfn-lint has schemas for, as it lists them when given one it does not know. */
 function supportedRegions() {
-  const probe = spawnSync('cfn-lint', ['--regions', 'xx-unknown-0', '--', __filename], { encoding: 'utf8' });
+  const template = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-lint-regions-')), 'probe.template.json');
+  fs.writeFileSync(template, JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic' } } }));
+  const probe = spawnSync('cfn-lint', ['--regions', 'xx-unknown-0', '--', template], { encoding: 'utf8' });
+  fs.rmSync(path.dirname(template), { recursive: true, force: true });
   const list = /Supported regions are \[([^\]]*)\]/.exec(`${probe.stderr}${probe.stdout}`);
   if (!list) throw new Error(`could not read cfn-lint's supported regions: ${probe.stderr || probe.stdout}`);
   return [...list[1].matchAll(/'([^']+)'/g)].map(m => m[1]);

@@ -36,6 +36,10 @@ export interface DataflowPlatformProps {
    * The environment this platform serves, e.g. 'dev' or 'prod'. Used in tags and descriptions,
    * never as a physical name: two platforms with the same environment name do not collide.
    *
+   * The tag `cdk-dataflow-platform:environment` goes on every resource whose CloudFormation schema
+   * takes `Tags` in every region: not on NLB listeners, scalable targets and the dashboard (their
+   * schemas lack `Tags` in some or all regions, and CloudFormation would reject the property there).
+   *
    * @default 'dev'
    */
   readonly environmentName?: string;

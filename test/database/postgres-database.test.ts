@@ -150,8 +150,8 @@ describe('PostgresDatabase options', () => {
   test('a chosen class is used as it is in every region', () => {
     const stack = newTestStack({ env: { account: '123456789012', region: 'ca-west-1' } });
     const network = new PrivateNetwork(stack, 'Network');
-    new PostgresDatabase(stack, 'Database', { vpc: network.vpc, instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL) });
-    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.t4g.small' });
+    new PostgresDatabase(stack, 'Database', { vpc: network.vpc, instanceType: ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.SMALL) });
+    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.t3.small' });
   });
 
   test('every option reaches the instance', () => {
