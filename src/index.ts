@@ -6,4 +6,5 @@ export * from './kafka';
 export * from './scdf';
 export * from './monitoring';
 export * from './streams';
+export * from './platform-api';
 export * from './platform';

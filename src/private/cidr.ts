@@ -1,5 +1,12 @@
 import { Token } from 'aws-cdk-lib';
-import type { PrivateNetworkProps } from '../network/private-network';
+
+/** What `validateNetworkProps` reads of a network's props (`PrivateNetworkProps` has these and more). */
+export interface NetworkPropsToCheck {
+  readonly vpc?: unknown;
+  readonly cidr?: string;
+  readonly maxAzs?: number;
+  readonly subnetCidrMask?: number;
+}
 
 /** An IPv4 CIDR block, parsed. */
 export interface Ipv4Block {
@@ -59,7 +66,7 @@ function blockSize(prefix: number): number {
  *
  * @param owner the construct name that prefixes each message, e.g. 'PrivateNetwork'
  */
-export function validateNetworkProps(owner: string, props: PrivateNetworkProps): void {
+export function validateNetworkProps(owner: string, props: NetworkPropsToCheck): void {
   if (props.vpc) {
     for (const prop of ['cidr', 'maxAzs', 'subnetCidrMask'] as const) {
       if (props[prop] !== undefined) {

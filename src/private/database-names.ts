@@ -46,3 +46,12 @@ export function isReservedDatabaseUserName(name: string): boolean {
 export function describeReservedDatabaseUserNames(): string {
   return `${RESERVED_DATABASE_USER_NAMES.join(', ')}, and names starting with ${RESERVED_DATABASE_USER_PREFIXES.map(p => `"${p}"`).join(' or ')}`;
 }
+
+/**
+ * The PostgreSQL user the platform gives a service: its name with '_' for '-' (service names are
+ * DNS labels, so lowercase already), prefixed with 'app_' where the name is reserved or the master's.
+ */
+export function serviceDatabaseUsername(serviceName: string, masterUsername: string): string {
+  const username = serviceName.replace(/-/g, '_');
+  return isReservedDatabaseUserName(username) || username === masterUsername ? `app_${username}` : username;
+}

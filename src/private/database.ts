@@ -1,6 +1,25 @@
 import { Token } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type { PostgresDatabaseOptions } from '../database/postgres-database';
+
+/**
+ * What the validators read of a database's options (`PostgresDatabaseOptions` has these and more):
+ * declared here so that this module depends on no public room.
+ */
+export interface DatabaseOptionsToCheck {
+  readonly databaseName?: string;
+  readonly engineVersion?: rds.PostgresEngineVersion;
+  readonly port?: number;
+  readonly parameters?: { [name: string]: string };
+  readonly cloudwatchLogsExports?: string[];
+  readonly masterUsername?: string;
+  readonly storageType?: rds.StorageType;
+  readonly allocatedStorage?: number;
+  readonly maxAllocatedStorage?: number;
+  readonly iops?: number;
+  readonly snapshotIdentifier?: string;
+  readonly storageEncryptionKey?: kms.IKey;
+}
 
 /** PostgreSQL major versions the library supports: those Amazon RDS offers today. */
 export const SUPPORTED_POSTGRES_MAJOR_VERSIONS: readonly string[] = ['16', '17', '18'];
@@ -67,7 +86,7 @@ export function logGroupId(logType: string): string {
 /**
  * Validates database options; throws an error naming the prop, the value and the fix.
  */
-export function validateDatabaseOptions(owner: string, options: PostgresDatabaseOptions): void {
+export function validateDatabaseOptions(owner: string, options: DatabaseOptionsToCheck): void {
   validateStorage(owner, options);
   validateDatabaseName(owner, options.databaseName);
   const version = options.engineVersion;
@@ -84,7 +103,7 @@ export function validateDatabaseOptions(owner: string, options: PostgresDatabase
   validateSnapshotRestore(owner, options);
 }
 
-function validateStorage(owner: string, options: PostgresDatabaseOptions): void {
+function validateStorage(owner: string, options: DatabaseOptionsToCheck): void {
   const type = options.storageType ?? DEFAULT_STORAGE_TYPE;
   const limits = STORAGE_LIMITS[type] ?? STORAGE_LIMITS[DEFAULT_STORAGE_TYPE];
   const allocated = options.allocatedStorage ?? 20;
@@ -187,7 +206,7 @@ function validateMasterUsername(owner: string, username: string | undefined): vo
   }
 }
 
-function validateSnapshotRestore(owner: string, options: PostgresDatabaseOptions): void {
+function validateSnapshotRestore(owner: string, options: DatabaseOptionsToCheck): void {
   const snapshot = options.snapshotIdentifier;
   if (snapshot === undefined || Token.isUnresolved(snapshot)) {
     if (snapshot !== undefined && options.storageEncryptionKey) {

@@ -5,12 +5,25 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DockerImageName, ECRDeployment } from 'cdk-ecr-deployment';
 import { Construct, IConstruct, IDependable } from 'constructs';
 import { createLogEncryptionKey, functionLogGroup } from './kms';
 import { acknowledge, acknowledgeControl, acknowledgeDeploymentFunction, COMPLIANCE_PACKS, NAG_PACKS } from './nag';
 import { pascalCase } from './names';
-import { ImageSource, ImageSourceType } from '../scdf/image-source';
+
+/**
+ * Where images come from, as the resolver reads it: an `ImageSource`, declared here so that this
+ * module depends on no public room. `type` is an `ImageSourceType` value (`IMAGE_SOURCE_TYPES`).
+ */
+export interface ImageSourceSettings {
+  readonly type: string;
+  readonly repositoryPrefix?: string;
+  readonly credentialsSecret?: secretsmanager.ISecret;
+}
+
+/** The values of `ImageSourceType` (test/private/images.test.ts holds the two equal). */
+export const IMAGE_SOURCE_TYPES = { ECR: 'ECR', PULL_THROUGH_CACHE: 'PULL_THROUGH_CACHE', COPY_TO_ECR: 'COPY_TO_ECR' } as const;
 
 /** A public image reference, split. */
 export interface ImageReference {
@@ -76,7 +89,7 @@ const COPY_ARCHITECTURES: Readonly<Record<string, string>> = { X86_64: 'amd64', 
 
 /** Properties of an ImageResolver. */
 export interface ImageResolverProps {
-  readonly source: ImageSource;
+  readonly source: ImageSourceSettings;
   /** The role ECS pulls with (pull-through cache needs more permissions on it). */
   readonly executionRole: iam.Role;
   /** What happens to repositories the platform creates. */
@@ -107,7 +120,7 @@ export interface ImageResolverProps {
  * `ImageSource`; creates the pull-through cache rule, or the repositories and copies, once per image.
  */
 export class ImageResolver extends Construct {
-  private readonly source: ImageSource;
+  private readonly source: ImageSourceSettings;
   private readonly executionRole: iam.Role;
   private readonly removalPolicy: RemovalPolicy;
   private readonly props: ImageResolverProps;
@@ -122,7 +135,7 @@ export class ImageResolver extends Construct {
     this.removalPolicy = props.removalPolicy;
     this.props = props;
     this.repositoryBase = `cdk-dataflow-platform/${Names.uniqueResourceName(this, { maxLength: 48, separator: '-' }).toLowerCase()}`;
-    if (this.source.type === ImageSourceType.PULL_THROUGH_CACHE) {
+    if (this.source.type === IMAGE_SOURCE_TYPES.PULL_THROUGH_CACHE) {
       validatePullThroughCacheSecret(this.source);
     }
   }
@@ -140,10 +153,10 @@ export class ImageResolver extends Construct {
     const reference = parseImageReference(name);
     let result: ResolvedImage;
     switch (this.source.type) {
-      case ImageSourceType.ECR:
+      case IMAGE_SOURCE_TYPES.ECR:
         result = { image: this.fromRepository(reference, joinPath(this.source.repositoryPrefix, reference.repository)) };
         break;
-      case ImageSourceType.PULL_THROUGH_CACHE:
+      case IMAGE_SOURCE_TYPES.PULL_THROUGH_CACHE:
         if (reference.registry !== DOCKER_HUB) {
           throw new Error(`ImageSource.pullThroughCache caches Docker Hub only, but the image "${name}" comes from ${reference.registry}; use ImageSource.copyToEcr() or mirror it into ECR (ImageSource.fromEcr)`);
         }
@@ -165,9 +178,50 @@ export class ImageResolver extends Construct {
     return ecs.ContainerImage.fromEcrRepository(repository, reference.tag);
   }
 
+  /** What must exist before a task pulls `image` (a copy into ECR), if it came from `resolve()`. */
+  public dependencyOf(image: ecs.ContainerImage): IDependable | undefined {
+    return this.resolvedImage(image)?.resolved.dependable;
+  }
+
+  /**
+   * Refuses an image from a public registry when the tasks have no route to the internet (the
+   * service would hang in PENDING), and a copied image of another CPU architecture than the tasks
+   * (they would fail with "exec format error").
+   *
+   * @param service the service's name, for the message
+   * @param hasInternetRoute whether the tasks' subnets route to the internet (a supplied VPC with NAT)
+   */
+  public checkServiceImage(service: string, image: ecs.ContainerImage, cpuArchitecture: ecs.CpuArchitecture, hasInternetRoute: boolean): void {
+    const known = this.resolvedImage(image);
+    const copied = known?.resolved.cpuArchitecture;
+    if (known && copied && copied._cpuArchitecture !== cpuArchitecture._cpuArchitecture) {
+      throw new Error(`DataflowPlatform: service "${service}" runs on ${cpuArchitecture._cpuArchitecture}, but its image "${known.name}" was copied for ${copied._cpuArchitecture} and would not run; use platform.publicImage('${known.name}', ecs.CpuArchitecture.${cpuArchitecture._cpuArchitecture}), or set cpuArchitecture to ${copied._cpuArchitecture}`);
+    }
+    const publicName = publicRegistryImageName(image);
+    if (!publicName || hasInternetRoute) {
+      return;
+    }
+    throw new Error([
+      `DataflowPlatform: service "${service}" uses the image "${publicName}" from a public registry, but its tasks run in isolated subnets with no route to the internet, so the image could not be pulled and the service would never start. Ways out:`,
+      `(1) image: platform.publicImage('${publicName}') pulls it through the platform's imageSource (now ${this.source.type});`,
+      '(2) mirror it into your ECR and use ecs.ContainerImage.fromEcrRepository(repository, tag);',
+      '(3) build it with ecs.ContainerImage.fromAsset(directory) (pushed to the CDK assets repository in ECR);',
+      '(4) set imageSource: ImageSource.pullThroughCache(secret) and use platform.publicImage().',
+    ].join(' '));
+  }
+
+  private resolvedImage(image: ecs.ContainerImage): { name: string; resolved: ResolvedImage } | undefined {
+    for (const [key, resolved] of this.resolved) {
+      if (resolved.image === image) {
+        return { name: key.slice(0, key.lastIndexOf(' ')), resolved };
+      }
+    }
+    return undefined;
+  }
+
   /** Gives another execution role what pulling through this source needs beyond plain ECR pulls. */
   public grantPull(role: iam.IRole): void {
-    if (this.source.type === ImageSourceType.PULL_THROUGH_CACHE) {
+    if (this.source.type === IMAGE_SOURCE_TYPES.PULL_THROUGH_CACHE) {
       role.addToPrincipalPolicy(this.pullThroughCacheStatement());
     }
   }
@@ -303,7 +357,7 @@ function joinPath(prefix: string | undefined, repository: string): string {
   return prefix ? `${prefix.replace(/\/+$/, '')}/${repository}` : repository;
 }
 
-function validatePullThroughCacheSecret(source: ImageSource): void {
+function validatePullThroughCacheSecret(source: ImageSourceSettings): void {
   const secretName = source.credentialsSecret!.secretName;
   if (!Token.isUnresolved(secretName) && !secretName.startsWith('ecr-pullthroughcache/')) {
     throw new Error(`ImageSource.pullThroughCache: the credentials secret "${secretName}" must have a name starting with "ecr-pullthroughcache/" (an ECR requirement); create the secret under such a name`);

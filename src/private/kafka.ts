@@ -1,5 +1,12 @@
 import { Token } from 'aws-cdk-lib';
-import type { KafkaClusterOptions } from '../kafka/kafka-cluster';
+
+/** What `validateKafkaOptions` reads of a cluster's options (`KafkaClusterOptions` has these and more). */
+export interface KafkaOptionsToCheck {
+  readonly kafkaVersion?: string;
+  readonly numberOfBrokerNodes?: number;
+  readonly volumeSizeGiB?: number;
+  readonly instanceType?: string;
+}
 
 /**
  * Apache Kafka versions Amazon MSK offers for new provisioned clusters. 2.x versions are past end
@@ -19,7 +26,7 @@ export function clientSubnetsProblem(count: number): string | undefined {
 }
 
 /** Validates Kafka options; throws an error naming the prop, the value and the fix. */
-export function validateKafkaOptions(owner: string, options: KafkaClusterOptions): void {
+export function validateKafkaOptions(owner: string, options: KafkaOptionsToCheck): void {
   const version = options.kafkaVersion;
   if (version !== undefined && !Token.isUnresolved(version) && !SUPPORTED_KAFKA_VERSIONS.includes(version)) {
     let hint = `use one of ${SUPPORTED_KAFKA_VERSIONS.join(', ')} ('3.8.x' is AWS's recommended version)`;

@@ -3,7 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { AppArtifactBucket } from './app-artifacts';
 import { KafkaClientAuthentication } from '../kafka/kafka-cluster';
-import type { IDataflowPlatform } from '../platform';
+import type { IDataflowPlatform } from '../platform-api';
 import { fargateSizeProblem } from '../private/fargate';
 import { JVM_NON_HEAP_MIB, jvmBudgetProblem, largestHeapMiB, STREAM_APP_NON_HEAP_MIB } from '../private/jvm';
 import { DATAFLOW, SCDF_DEFAULT_VERSION, SKIPPER, SKIPPER_STREAM_APP_PORTS } from '../private/scdf';

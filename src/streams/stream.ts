@@ -5,7 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { KafkaClientAuthentication, type KafkaCluster } from '../kafka/kafka-cluster';
-import type { IDataflowPlatform } from '../platform';
+import type { IDataflowPlatform } from '../platform-api';
 import { JVM_HEADROOM_FRACTION, largestHeapMiB } from '../private/jvm';
 import { serviceNameProblem } from '../private/names';
 import { SKIPPER_STREAM_APP_PORTS } from '../private/scdf';

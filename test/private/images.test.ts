@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { ImageResolver, ImageResolverProps } from '../../src/private/images';
-import { ImageSource } from '../../src/scdf/image-source';
+import { IMAGE_SOURCE_TYPES, ImageResolver, ImageResolverProps } from '../../src/private/images';
+import { ImageSource, ImageSourceType } from '../../src/scdf/image-source';
 import { expectNoNagFindings, newTestStack, testContext } from '../helpers/gates';
 
 function resolver(stack: Stack, id: string, props: Partial<ImageResolverProps> = {}): ImageResolver {
@@ -85,4 +85,8 @@ describe('ImageResolver: the image-copy function\'s log group', () => {
       RetentionInDays: 365,
     });
   });
+});
+
+test('the resolver\'s image source types are ImageSourceType\'s values', () => {
+  expect(IMAGE_SOURCE_TYPES).toEqual(Object.fromEntries(Object.entries(ImageSourceType)));
 });
