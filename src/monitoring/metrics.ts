@@ -1,3 +1,8 @@
+/**
+ * The metrics and Metrics Insights queries a platform's alarms and dashboard read, beyond those
+ * the constructs offer (`metricXxx()`), and the estimates their default thresholds rest on. Not
+ * part of the library's API.
+ */
 import { Duration, Fn } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -5,7 +10,7 @@ import { PrivateGateway } from '../gateway/private-gateway';
 import { KafkaCluster } from '../kafka/kafka-cluster';
 
 /** Every metric of the alarms and the dashboard is read per minute. */
-const PERIOD = Duration.minutes(1);
+export const PERIOD = Duration.minutes(1);
 
 /**
  * A Metrics Insights query for the 5XX rate (a fraction, 0 to 1) of one service's route: the Average of
@@ -50,6 +55,21 @@ export function kafkaMetric(kafka: KafkaCluster, metricName: string, statistic: 
     dimensionsMap['Broker ID'] = String(brokerId);
   }
   return new cloudwatch.Metric({ namespace: 'AWS/Kafka', metricName, dimensionsMap, statistic, period: PERIOD });
+}
+
+/**
+ * A Container Insights metric of a service of the cluster, e.g. RunningTaskCount or
+ * DesiredTaskCount (ECS/ContainerInsights, dimensions ClusterName and ServiceName).
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html
+ */
+export function containerInsightsMetric(cluster: ecs.ICluster, service: ecs.IService, metricName: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'ECS/ContainerInsights',
+    metricName,
+    dimensionsMap: { ClusterName: cluster.clusterName, ServiceName: service.serviceName },
+    statistic: cloudwatch.Stats.AVERAGE,
+    period: PERIOD,
+  });
 }
 
 /**

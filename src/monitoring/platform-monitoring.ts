@@ -1,6 +1,10 @@
-import { Annotations, ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+/**
+ * A platform's monitoring: the dashboard, the alarms of the platform's shared parts (API Gateway,
+ * the database, Kafka), the rule and alarm for rolled-back deployments, and the thresholds of every
+ * alarm. The services' alarms and rows are made in `service-alarms.ts`, each alarm in `alarms.ts`.
+ */
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -9,12 +13,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { apiRouteErrorRateQuery, estimatedMaxConnections, kafkaMaxDiskUsedQuery, kafkaMetric, serviceConnectQuery } from './metrics';
+import { acknowledgeAlarmsWithoutTopic, createAlarm, PlatformAlarmProps } from './alarms';
+import { estimatedMaxConnections, kafkaMaxDiskUsedQuery, kafkaMetric, PERIOD } from './metrics';
 import { SectionsWidget } from './sections-widget';
+import { WatchedServices } from './service-alarms';
 import { PostgresDatabase } from '../database/postgres-database';
 import { PrivateGateway } from '../gateway/private-gateway';
 import { KafkaCluster } from '../kafka/kafka-cluster';
-import { acknowledge, acknowledgeControl, COMPLIANCE_PACKS } from '../private/nag';
 import { QUOTAS } from '../private/quotas';
 import { PlatformService } from '../service/platform-service';
 
@@ -211,14 +216,10 @@ const DEFAULTS = {
 const CONNECTIONS_SHARE = 0.7;
 
 /**
- * Metrics one metric-math alarm may read, and Metrics Insights alarms per account and Region (the
- * default quota): https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html
+ * Metrics one metric-math alarm may read:
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html
  */
 const MAX_ALARM_METRICS = 10;
-const METRICS_INSIGHTS_ALARMS_QUOTA = 200;
-
-/** Every metric of the alarms and the dashboard is read per minute. */
-const PERIOD = Duration.minutes(1);
 
 /**
  * A CloudWatch dashboard and alarms for a platform: the API, every service, the database, Kafka
@@ -242,13 +243,24 @@ export class PlatformMonitoring extends Construct {
   private readonly props: PlatformMonitoringProps;
   private readonly thresholds: Required<Omit<MonitoringThresholds, 'databaseConnections' | 'apiLatencyP99'>> & { apiLatencyP99: Duration };
   private readonly sections = new Map<string, cloudwatch.IWidget[]>();
-  private readonly _serviceAlarms = new Map<string, ServiceAlarms>();
+  private readonly services: WatchedServices;
 
   constructor(scope: Construct, id: string, props: PlatformMonitoringProps) {
     super(scope, id);
     this.props = props;
     this.thresholds = resolveThresholds(props.thresholds ?? {}, props.production ?? false);
     this.alarmTopic = props.alarmTopic;
+    this.services = new WatchedServices({
+      owner: this,
+      gateway: props.gateway,
+      cluster: props.cluster,
+      containerInsights: props.containerInsights ?? false,
+      routeErrorAlarms: props.routeErrorAlarms ?? true,
+      evaluationPeriods: this.thresholds.evaluationPeriods,
+      serviceServerErrorRatePercent: this.thresholds.serviceServerErrorRatePercent,
+      alarmTopic: this.alarmTopic,
+      section: title => this.section(title),
+    });
     this.allowAlarmPublishing();
 
     this.dashboard = this.createDashboard();
@@ -264,14 +276,12 @@ export class PlatformMonitoring extends Construct {
 
   /** Every alarm: the platform's and each service's. */
   public get alarms(): cloudwatch.Alarm[] {
-    const perService = [...this._serviceAlarms.values()]
-      .flatMap(a => [a.unhealthyTargets, a.tasksBelowDesired, ...(a.serverErrors ? [a.serverErrors] : [])]);
-    return [...this.platformAlarms, ...perService];
+    return [...this.platformAlarms, ...this.services.alarms];
   }
 
   /** The alarms of the service with this name, if it is watched. */
   public alarmsOf(serviceName: string): ServiceAlarms | undefined {
-    return this._serviceAlarms.get(serviceName);
+    return this.services.alarmsOf(serviceName);
   }
 
   /**
@@ -282,41 +292,7 @@ export class PlatformMonitoring extends Construct {
    * @param options how it is watched
    */
   public addService(service: PlatformService, options: ServiceMonitoringOptions = {}): ServiceAlarms {
-    if (this._serviceAlarms.has(service.name)) {
-      throw new Error(`PlatformMonitoring: service "${service.name}" is watched already; add each service once`);
-    }
-    const alarms = this.serviceAlarms(service, options);
-    this._serviceAlarms.set(service.name, alarms);
-    this.warnAboutMetricsInsightsQuota();
-    this.acknowledgeFindings([alarms.unhealthyTargets, alarms.tasksBelowDesired, ...(alarms.serverErrors ? [alarms.serverErrors] : [])]);
-
-    // Old and new tasks overlap in a deployment unless maximumPercent is 100 or less (a token: assume they do).
-    type Deployment = ecs.CfnService.DeploymentConfigurationProperty | undefined;
-    const deployment = (service.service.node.defaultChild as ecs.CfnService).deploymentConfiguration as Deployment;
-    const maximumPercent = deployment?.maximumPercent ?? 200;
-    const overlaps = Token.isUnresolved(maximumPercent) || maximumPercent > 100;
-    if (options.rollbackOnAlarm ?? overlaps) {
-      // An alarm that fires while a deployment runs rolls it back, as the circuit breaker does for
-      // tasks that fail to start; both may be on at once (ECS "deployment alarms" and "circuit
-      // breaker" are independent failure-detection methods of the rolling update).
-      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
-      // By their literal names (a reference would have aws-cdk-lib report a possible cycle for every
-      // service), created before the service.
-      const deploymentAlarms = [alarms.unhealthyTargets, ...(alarms.serverErrors ? [alarms.serverErrors] : [])];
-      service.service.enableDeploymentAlarms(deploymentAlarms.map(literalAlarmName), { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
-      service.service.node.addDependency(...deploymentAlarms);
-    }
-    this.section(options.section ?? 'Services').push(...this.serviceWidgets(service));
-    return alarms;
-  }
-
-  /** Warns once when the platform alone uses half the account's default Metrics Insights alarm quota. */
-  private warnAboutMetricsInsightsQuota(): void {
-    const routeAlarms = [...this._serviceAlarms.values()].filter(a => a.serverErrors).length;
-    if (routeAlarms === METRICS_INSIGHTS_ALARMS_QUOTA / 2) {
-      Annotations.of(this).addWarningV2('cdk-dataflow-platform:metricsInsightsAlarmQuota',
-        `${routeAlarms} services have an alarm on the 5XX rate through their route, each a Metrics Insights alarm; an account has ${METRICS_INSIGHTS_ALARMS_QUOTA} per Region by default, and a second platform like this one would exceed it. Ask for a higher quota, or set monitoring: { routeErrorAlarms: false }.`);
-    }
+    return this.services.add(service, options);
   }
 
   private section(title: string): cloudwatch.IWidget[] {
@@ -385,26 +361,8 @@ export class PlatformMonitoring extends Construct {
     return dashboard;
   }
 
-  private alarm(scope: Construct, id: string, props: cloudwatch.AlarmProps & { actions?: boolean }): cloudwatch.Alarm {
-    const { actions, ...alarmProps } = props;
-    const alarm = new cloudwatch.Alarm(scope, id, {
-      // A name of its own, unique by the construct path (its stack's name included): the console
-      // shows which platform and service an alarm watches, and a service's deployment alarms can be
-      // named literally.
-      alarmName: `${Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' })}-${id}`,
-      ...alarmProps,
-      datapointsToAlarm: props.datapointsToAlarm ?? props.evaluationPeriods,
-      treatMissingData: props.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    if (this.alarmTopic && (actions ?? true)) {
-      alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
-      alarm.addOkAction(new cwActions.SnsAction(this.alarmTopic));
-    } else if (this.alarmTopic) {
-      const reason = 'The deployment-failure rule sends each rolled-back deployment to monitoring.alarmTopic with its service and reason; this alarm only counts them for the dashboard and console.';
-      acknowledge(alarm, 'CloudWatchAlarmAction', COMPLIANCE_PACKS, reason);
-      acknowledgeControl(alarm, 'cloudwatch_alarm_action_check', reason);
-    }
-    return alarm;
+  private alarm(scope: Construct, id: string, props: PlatformAlarmProps): cloudwatch.Alarm {
+    return createAlarm(scope, id, props, this.alarmTopic);
   }
 
   /**
@@ -463,122 +421,6 @@ export class PlatformMonitoring extends Construct {
       }),
     );
     return alarms;
-  }
-
-  private serviceAlarms(service: PlatformService, options: ServiceMonitoringOptions): ServiceAlarms {
-    const periods = this.thresholds.evaluationPeriods;
-    // Created in the service's scope, so in its stack: 100 services stay within each stack's limits.
-    const unhealthyTargets = this.alarm(service, 'UnhealthyTargetsAlarm', {
-      // Network Load Balancer target group metrics: AWS/NetworkELB, dimensions TargetGroup and
-      // LoadBalancer. The page recommends alarming on the Minimum of UnHealthyHostCount above 0 (and
-      // the Maximum of HealthyHostCount below the minimum): the statistics that are not thrown off
-      // by one AZ's load balancer node reporting late.
-      // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-cloudwatch-metrics.html
-      metric: service.metricUnhealthyTargets({ statistic: cloudwatch.Stats.MINIMUM, period: PERIOD }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: periods,
-      alarmDescription: `Service ${service.name}: the load balancer counted a task unhealthy for ${periods} minutes (health check ${service.healthCheckPath}). Look first at the service's log group for errors at start-up or failed health checks; during a deployment this alarm rolls the deployment back.`,
-    });
-    const startMinutes = Math.ceil((options.startPeriod ?? Duration.seconds(60)).toSeconds() / 60);
-    const taskPeriods = periods + startMinutes;
-    const tasksBelowDesired = this.alarm(service, 'TasksBelowDesiredAlarm', this.props.containerInsights
-      ? {
-        // Container Insights publishes RunningTaskCount and DesiredTaskCount per service
-        // (ECS/ContainerInsights, dimensions ClusterName and ServiceName); AWS/ECS does not. A
-        // minute without a running count counts as none running.
-        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html
-        metric: new cloudwatch.MathExpression({
-          expression: 'desired - FILL(running, 0)',
-          usingMetrics: {
-            desired: this.containerInsightsMetric(service, 'DesiredTaskCount'),
-            running: this.containerInsightsMetric(service, 'RunningTaskCount'),
-          },
-          label: 'Tasks missing',
-          period: PERIOD,
-        }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: taskPeriods,
-        alarmDescription: `Service ${service.name}: fewer tasks running than desired for ${taskPeriods} minutes. Look first at the service's events in the ECS console (tasks that stop at start: image pull, secrets, memory), then at its log group.`,
-      }
-      : {
-        // Without Container Insights the healthy targets stand in for the running tasks.
-        metric: service.metricHealthyTargets({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD }),
-        threshold: service.minimumTasks,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: taskPeriods,
-        treatMissingData: service.minimumTasks > 0 ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `Service ${service.name}: fewer healthy tasks than its minimum (${service.minimumTasks}) for ${taskPeriods} minutes. Look first at the service's events in the ECS console (tasks that stop at start: image pull, secrets, memory), then at its log group.`,
-      });
-    const serverErrors = service.apiPath === undefined || !(this.props.routeErrorAlarms ?? true) ? undefined : this.alarm(service, 'ServerErrorsAlarm', {
-      metric: new cloudwatch.MathExpression({
-        expression: apiRouteErrorRateQuery(this.props.gateway, service.apiPath),
-        usingMetrics: {},
-        label: `5XX rate through /${service.apiPath}`,
-        period: PERIOD,
-      }),
-      // The query yields a fraction.
-      threshold: this.thresholds.serviceServerErrorRatePercent / 100,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: periods,
-      alarmDescription: `Service ${service.name}: more than ${this.thresholds.serviceServerErrorRatePercent}% of requests through /${service.apiPath} answered 5XX for ${periods} minutes. Look first at the service's log group; during a deployment this alarm rolls the deployment back.`,
-    });
-    return { unhealthyTargets, tasksBelowDesired, serverErrors };
-  }
-
-  private containerInsightsMetric(service: PlatformService, metricName: string): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'ECS/ContainerInsights',
-      metricName,
-      dimensionsMap: { ClusterName: this.props.cluster.clusterName, ServiceName: service.service.serviceName },
-      statistic: cloudwatch.Stats.AVERAGE,
-      period: PERIOD,
-    });
-  }
-
-  private serviceWidgets(service: PlatformService): cloudwatch.IWidget[] {
-    const width = this.props.containerInsights ? 6 : 8;
-    const widgets: cloudwatch.IWidget[] = [
-      new cloudwatch.GraphWidget({
-        title: `${service.name}: targets`,
-        left: [
-          service.metricHealthyTargets({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD, label: 'Healthy' }),
-          service.metricUnhealthyTargets({ statistic: cloudwatch.Stats.MINIMUM, period: PERIOD, label: 'Unhealthy' }),
-        ],
-        width,
-      }),
-    ];
-    if (this.props.containerInsights) {
-      widgets.push(new cloudwatch.GraphWidget({
-        title: `${service.name}: tasks`,
-        left: [
-          this.containerInsightsMetric(service, 'RunningTaskCount').with({ label: 'Running' }),
-          this.containerInsightsMetric(service, 'DesiredTaskCount').with({ label: 'Desired' }),
-        ],
-        width,
-      }));
-    }
-    widgets.push(
-      new cloudwatch.GraphWidget({
-        title: `${service.name}: CPU and memory (%)`,
-        left: [
-          service.metricCpuUtilization({ period: PERIOD, label: 'CPU' }),
-          service.metricMemoryUtilization({ period: PERIOD, label: 'Memory' }),
-        ],
-        leftYAxis: { min: 0, max: 100 },
-        width,
-      }),
-      new cloudwatch.GraphWidget({
-        title: `${service.name}: Service Connect`,
-        left: [
-          serviceConnectQuery(this.props.cluster, service.discoveryName, 'RequestCount', 'Requests'),
-          serviceConnectQuery(this.props.cluster, service.discoveryName, 'HTTPCode_Target_5XX_Count', '5XX'),
-        ],
-        width,
-      }),
-    );
-    return widgets;
   }
 
   /**
@@ -778,20 +620,8 @@ export class PlatformMonitoring extends Construct {
 
   /** Alarms without a topic notify no one: said once per alarm, not stack-wide. */
   private acknowledgeFindings(alarms: cloudwatch.Alarm[]): void {
-    if (this.alarmTopic) {
-      return;
-    }
-    const reason = 'No monitoring.alarmTopic was given: the alarm shows in the console and on the dashboard and drives deployment rollbacks; monitoring: { alarmTopic } sends it to a topic.';
-    for (const alarm of alarms) {
-      acknowledge(alarm, 'CloudWatchAlarmAction', COMPLIANCE_PACKS, reason);
-      acknowledgeControl(alarm, 'cloudwatch_alarm_action_check', reason);
-    }
+    acknowledgeAlarmsWithoutTopic(alarms, this.alarmTopic);
   }
-}
-
-/** The name an alarm of this construct was given (see `PlatformMonitoring.alarm`). */
-function literalAlarmName(alarm: cloudwatch.Alarm): string {
-  return (alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName!;
 }
 
 /** Refuses thresholds no alarm can use; tokens pass. */

@@ -1,3 +1,8 @@
+/**
+ * The platform dashboard's layout: titled sections (API Gateway, Services, Database, Kafka, Spring
+ * Cloud Data Flow, Deployments, then any other) laid out when the template is written. Not part of
+ * the library's API.
+ */
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /** Sections in the order a request travels; any other section follows them in the order added. */
