@@ -1,2 +1,3 @@
 export * from './api-authorization';
+export * from './gateway-route';
 export * from './private-gateway';

@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -10,9 +10,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
+import { GatewayAttachment, GatewayRoute, GatewayRouteOptions } from './gateway-route';
+import { apiGatewayAccountOf, registerApiGatewayAccount } from '../private/api-gateway-account';
+import { ImportedPrivateGateway } from '../private/imported-gateway';
 import { createLogEncryptionKey } from '../private/kms';
-import { acknowledge, acknowledgeControl, acknowledgeControlLike, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from '../private/nag';
+import { LoadBalancerPool } from '../private/load-balancer-pool';
+import { acknowledge, acknowledgeControlLike, COMPLIANCE_PACKS, NAG_PACKS, wildcardResourceFinding } from '../private/nag';
 import { apiPathProblem, apiPathsOverlap, normalizeApiPath, pascalCase } from '../private/names';
+import { proxyIntegration } from '../private/proxy-integration';
 import { QUOTAS } from '../private/quotas';
 
 /**
@@ -162,43 +167,6 @@ export interface PrivateGatewayAttributes {
 }
 
 /**
- * One service's route through the gateway.
- */
-export interface GatewayRouteOptions {
-  /** The path under the stage, without leading slash, e.g. 'orders' or 'team/orders'. */
-  readonly path: string;
-
-  /** The load balancer port (and listener) the route forwards to. */
-  readonly port: number;
-
-  /**
-   * Where the route's API resources and methods are created (e.g. the service's own nested stack).
-   * Shared parent segments of a multi-segment path stay with the API.
-   *
-   * @default - a construct of the gateway's own for this route
-   */
-  readonly scope?: Construct;
-}
-
-/**
- * The API resources of one route.
- */
-export interface GatewayRoute {
-  /** The normalized path, without leading slash. */
-  readonly path: string;
-  /** The load balancer port the route forwards to. */
-  readonly port: number;
-  /** The load balancer the route forwards to; the caller adds its listener on `port` there. */
-  readonly loadBalancer: elbv2.NetworkLoadBalancer;
-  /** The resource `/<path>`. */
-  readonly resource: apigateway.IResource;
-  /** The resource `/<path>/{proxy+}`. */
-  readonly proxyResource: apigateway.IResource;
-  /** The URL of the route on the deployed stage, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/api/orders`. */
-  readonly url: string;
-}
-
-/**
  * API Gateway in front of an internal Network Load Balancer: the only way into the platform.
  *
  * A regional REST API whose methods all require authorization (IAM by default) forwards each route
@@ -269,11 +237,7 @@ export class PrivateGateway extends Construct implements IPrivateGateway {
   private readonly authorizer?: apigateway.IAuthorizer;
   private readonly vpc: ec2.IVpc;
   private readonly subnets: ec2.SubnetSelection;
-  private readonly deletionProtection: boolean;
-  private readonly _loadBalancers: elbv2.NetworkLoadBalancer[] = [];
-  private readonly listenersPerLoadBalancer = new Map<elbv2.NetworkLoadBalancer, number>();
-  /** Ports with a listener (routes and health-check-only listeners): each port once. */
-  private readonly listenerPorts = new Set<number>();
+  private readonly loadBalancerPool: LoadBalancerPool;
   /** API resources created so far (the REST API resource quota counts them). */
   private apiResourceCount = 0;
   private readonly requestValidator: apigateway.RequestValidator;
@@ -288,10 +252,15 @@ export class PrivateGateway extends Construct implements IPrivateGateway {
     this.stageName = props.stageName ?? 'api';
     this.vpc = props.vpc;
     this.subnets = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    this.deletionProtection = props.deletionProtection ?? false;
 
     this.loadBalancerSecurityGroup = this.createLoadBalancerSecurityGroup();
-    this.loadBalancer = this.addLoadBalancer();
+    this.loadBalancerPool = new LoadBalancerPool(this, {
+      vpc: this.vpc,
+      subnets: this.subnets,
+      securityGroup: this.loadBalancerSecurityGroup,
+      deletionProtection: props.deletionProtection ?? false,
+    });
+    this.loadBalancer = this.loadBalancerPool.addLoadBalancer();
     this.vpcLinkSecurityGroup = this.createVpcLinkSecurityGroup();
     this.vpcLink = this.createVpcLink();
     // The REST integration names a link by id; this reference lets aws-apigateway set ConnectionId.
@@ -326,67 +295,33 @@ export class PrivateGateway extends Construct implements IPrivateGateway {
   }
 
   /**
-   * Adds `/<path>` and `/<path>/{proxy+}` (method ANY) forwarding through the VPC link to a load
-   * balancer with a free listener (a new one after every 50 routes) on `port`.
+   * Gives `port` its place on the gateway in one call: a listener slot on the first load balancer
+   * with room (a new one after every 50 listeners), the listener to `targetGroup`, the rule that lets
+   * the load balancers reach `target` on `port`, and, with a `path`, `/<path>` and `/<path>/{proxy+}`
+   * (method ANY) forwarding through the VPC link to that listener.
    *
-   * The listener on `port` is the caller's, on the returned route's `loadBalancer` (see `PlatformService`).
+   * Returns what the caller needs of it (see `PlatformService`, which passes itself as `target`).
    */
-  public addRoute(options: GatewayRouteOptions): GatewayRoute {
-    const path = normalizeApiPath(options.path);
-    const problem = apiPathProblem(path);
-    if (problem) {
-      throw new Error(`PrivateGateway: API path "${options.path}" is not valid: ${problem}`);
+  public addRoute(options: GatewayRouteOptions): GatewayAttachment {
+    const { port, targetGroup, target } = options;
+    if (options.path === undefined && targetGroup === undefined) {
+      throw new Error(`PrivateGateway: addRoute on port ${port} has neither a path nor a targetGroup; give a path for an API route, a targetGroup for a listener, or both`);
     }
-    const clash = this._routes.find(r => apiPathsOverlap(r.path, path));
-    if (clash) {
-      throw new Error(`PrivateGateway: API path "/${path}" overlaps the route "/${clash.path}"; give each service a path that is not a prefix of another`);
+    const path = options.path === undefined ? undefined : this.checkRoutePath(options.path);
+    this.loadBalancerPool.checkPortFree(port);
+    const scope = options.scope ?? new Construct(this, path === undefined ? `Port${port}` : `Route${pascalCase(path.replace(/[^A-Za-z0-9]+/g, '-'))}`);
+    const route = path === undefined ? undefined : this.addApiRoute(scope, path, port);
+    // Without a route, the listener only keeps the load balancer's health checks on the targets (their
+    // deployments then roll back on failing checks). Nothing reaches it: only the VPC link may enter
+    // the load balancers, and no API method forwards to its port.
+    const loadBalancer = route?.loadBalancer ?? this.loadBalancerPool.reserveListener(port);
+    const listener = targetGroup === undefined ? undefined : this.addListener(scope, loadBalancer, port, targetGroup);
+    if (target) {
+      // The target's side of the route, written inline in its security group.
+      target.connections.allowFrom(ec2.Peer.securityGroupId(this.loadBalancerSecurityGroup.securityGroupId),
+        ec2.Port.tcp(port), options.targetRuleDescription ?? `Load balancer to port ${port}`);
     }
-    this.checkPortFree(options.port);
-    const segments = path.split('/');
-    let parent: apigateway.IResource = this.api.root;
-    let created = 0;
-    for (const segment of segments.slice(0, -1)) {
-      // Shared parent segments belong to the API itself.
-      const existing = parent.getResource(segment);
-      parent = existing ?? parent.addResource(segment);
-      created += existing ? 0 : 1;
-    }
-    const total = this.apiResourceCount + created + 2;
-    if (total > QUOTAS.resourcesPerRestApi) {
-      throw new Error(`PrivateGateway: route "/${path}" brings the REST API to ${total} resources, over the quota of ${QUOTAS.resourcesPerRestApi} per REST API; split the services across platforms`);
-    }
-    this.apiResourceCount = total;
-    const scope = options.scope ?? new Construct(this, `Route${pascalCase(path.replace(/[^A-Za-z0-9]+/g, '-'))}`);
-    const resource = new apigateway.Resource(scope, 'ApiResource', { parent, pathPart: segments[segments.length - 1] });
-    const proxyResource = new apigateway.Resource(scope, 'ApiProxyResource', { parent: resource, pathPart: '{proxy+}' });
-
-    const loadBalancer = this.reserveListener(options.port);
-    this.addProxyMethod(resource, loadBalancer, options.port, false, path);
-    this.addProxyMethod(proxyResource, loadBalancer, options.port, true, path);
-
-    const route: GatewayRoute = {
-      path,
-      port: options.port,
-      loadBalancer,
-      resource,
-      proxyResource,
-      url: `${this.url}${path}`,
-    };
-    this._routes.push(route);
-    return route;
-  }
-
-  /**
-   * A load balancer with a free listener slot for `port`, for a service that has no API route but
-   * keeps the load balancer's health checks (its deployments then roll back on failing checks).
-   * Nothing reaches such a listener: only the VPC link may enter the load balancers, and no API
-   * method forwards to this port. The listener on `port` is the caller's.
-   *
-   * @param port the listener port, unique among the gateway's routes and health-check listeners
-   */
-  public addHealthCheckListenerSlot(port: number): elbv2.NetworkLoadBalancer {
-    this.checkPortFree(port);
-    return this.reserveListener(port);
+    return { port, loadBalancer, listener, route };
   }
 
   /**
@@ -431,94 +366,77 @@ export class PrivateGateway extends Construct implements IPrivateGateway {
 
   /** The load balancers, in the order they were added (one per 50 routes). */
   public get loadBalancers(): elbv2.NetworkLoadBalancer[] {
-    return [...this._loadBalancers];
+    return this.loadBalancerPool.loadBalancers;
+  }
+
+  /** The TCP listener on `port`, `<scope>/Listener`, forwarding to `targetGroup`. */
+  private addListener(scope: Construct, loadBalancer: elbv2.NetworkLoadBalancer, port: number,
+    targetGroup: elbv2.INetworkTargetGroup): elbv2.NetworkListener {
+    const listener = new elbv2.NetworkListener(scope, 'Listener', {
+      loadBalancer,
+      port,
+      protocol: elbv2.Protocol.TCP,
+      defaultTargetGroups: [targetGroup],
+    });
+    acknowledge(listener, 'ELBv2ACMCertificateRequired', COMPLIANCE_PACKS,
+      'A TCP listener of an internal NLB in isolated subnets, reached only through the API Gateway VPC link; TLS ends at API Gateway.');
+    return listener;
+  }
+
+  /** The normalized path of a new route: valid, and neither a prefix nor an extension of another route's. */
+  private checkRoutePath(rawPath: string): string {
+    const path = normalizeApiPath(rawPath);
+    const problem = apiPathProblem(path);
+    if (problem) {
+      throw new Error(`PrivateGateway: API path "${rawPath}" is not valid: ${problem}`);
+    }
+    const clash = this._routes.find(r => apiPathsOverlap(r.path, path));
+    if (clash) {
+      throw new Error(`PrivateGateway: API path "/${path}" overlaps the route "/${clash.path}"; give each service a path that is not a prefix of another`);
+    }
+    return path;
   }
 
   /**
-   * Lets the load balancers reach `target` on `port` (the target's side of a route), with a rule
-   * written inline in the target's security group.
+   * `/<path>` and `/<path>/{proxy+}` (method ANY) in `scope`, forwarding through the VPC link to a
+   * load balancer with a free listener on `port`.
    */
-  public allowLoadBalancerTo(target: ec2.IConnectable, port: number, description: string): void {
-    target.connections.allowFrom(ec2.Peer.securityGroupId(this.loadBalancerSecurityGroup.securityGroupId), ec2.Port.tcp(port), description);
-  }
-
-  private checkPortFree(port: number): void {
-    if (!Token.isUnresolved(port) && this.listenerPorts.has(port)) {
-      throw new Error(`PrivateGateway: port ${port} already has a listener; each service needs its own load balancer port`);
+  private addApiRoute(scope: Construct, path: string, port: number): GatewayRoute {
+    const segments = path.split('/');
+    let parent: apigateway.IResource = this.api.root;
+    let created = 0;
+    for (const segment of segments.slice(0, -1)) {
+      // Shared parent segments belong to the API itself.
+      const existing = parent.getResource(segment);
+      parent = existing ?? parent.addResource(segment);
+      created += existing ? 0 : 1;
     }
-  }
-
-  /** Takes a listener slot for `port` on the first load balancer with room. */
-  private reserveListener(port: number): elbv2.NetworkLoadBalancer {
-    const loadBalancer = this.loadBalancerWithRoom();
-    this.listenersPerLoadBalancer.set(loadBalancer, (this.listenersPerLoadBalancer.get(loadBalancer) ?? 0) + 1);
-    this.listenerPorts.add(port);
-    return loadBalancer;
-  }
-
-  /** The first load balancer with a free listener, adding one when all are full. */
-  private loadBalancerWithRoom(): elbv2.NetworkLoadBalancer {
-    const free = this._loadBalancers.find(lb => (this.listenersPerLoadBalancer.get(lb) ?? 0) < QUOTAS.listenersPerNetworkLoadBalancer);
-    return free ?? this.addLoadBalancer();
-  }
-
-  private addLoadBalancer(): elbv2.NetworkLoadBalancer {
-    const index = this._loadBalancers.length + 1;
-    const loadBalancer = new elbv2.NetworkLoadBalancer(this, index === 1 ? 'LoadBalancer' : `LoadBalancer${index}`, {
-      vpc: this.vpc,
-      vpcSubnets: this.subnets,
-      internetFacing: false,
-      crossZoneEnabled: true,
-      securityGroups: [this.loadBalancerSecurityGroup],
-      // REST API VPC link traffic may arrive over PrivateLink, which no inbound rule can name.
-      enforceSecurityGroupInboundRulesOnPrivateLinkTraffic: false,
-      deletionProtection: this.deletionProtection,
-    });
-    const logsReason = 'NLB access logs record TLS listeners only; these listeners are TCP, and the API stage logs every request.';
-    acknowledge(loadBalancer, 'ELB2', [NAG_PACKS.awsSolutions], logsReason);
-    acknowledge(loadBalancer, 'ELBLoggingEnabled', COMPLIANCE_PACKS, logsReason);
-    acknowledgeControl(loadBalancer, 'elbv2_logging_enabled_check', logsReason);
-    if (!this.deletionProtection) {
-      const reason = 'Development platform: DataflowPlatform turns deletion protection on with production: true (or deletionProtection: true).';
-      acknowledge(loadBalancer, 'ELBDeletionProtectionEnabled', [NAG_PACKS.nist, NAG_PACKS.hipaa], reason);
-      acknowledgeControl(loadBalancer, 'elbv2_deletion_protection_enabled_check', reason);
+    const total = this.apiResourceCount + created + 2;
+    if (total > QUOTAS.resourcesPerRestApi) {
+      throw new Error(`PrivateGateway: route "/${path}" brings the REST API to ${total} resources, over the quota of ${QUOTAS.resourcesPerRestApi} per REST API; split the services across platforms`);
     }
-    this._loadBalancers.push(loadBalancer);
-    return loadBalancer;
+    this.apiResourceCount = total;
+    const resource = new apigateway.Resource(scope, 'ApiResource', { parent, pathPart: segments[segments.length - 1] });
+    const proxyResource = new apigateway.Resource(scope, 'ApiProxyResource', { parent: resource, pathPart: '{proxy+}' });
+
+    const loadBalancer = this.loadBalancerPool.reserveListener(port);
+    this.addProxyMethod(resource, loadBalancer, port, false, path);
+    this.addProxyMethod(proxyResource, loadBalancer, port, true, path);
+
+    const route: GatewayRoute = {
+      path,
+      port,
+      loadBalancer,
+      resource,
+      proxyResource,
+      url: `${this.url}${path}`,
+    };
+    this._routes.push(route);
+    return route;
   }
 
   private addProxyMethod(resource: apigateway.IResource, loadBalancer: elbv2.NetworkLoadBalancer, port: number, proxy: boolean, path: string): void {
-    // The backend sees the path without the stage: `/<stage>/<path>/items/7` arrives as `/items/7`.
-    // API Gateway's private-integration page says the stage is included in the backend request,
-    // without separating link versions; for VPC links v2 the first-hand evidence says it is not:
-    // aws-cdk's deployed integ.alb-integration.ts (REST API over a v2 link) and AWS
-    // serverless-patterns apigw-rest-vpclink-pvt-alb-* (URI http://<lb>/{proxy}, stage prod, serving
-    // /index.html as /index.html). test/integ.verify.ts asserts it at deploy time.
-    // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html
-    // https://github.com/aws/aws-cdk/blob/main/packages/%40aws-cdk-testing/framework-integ/test/aws-apigateway/test/integ.alb-integration.ts
-    const backendPath = proxy ? '/{proxy}' : '/';
-    // The service sees '/<rest>'; these headers let it build links that point back through the
-    // API (https://<api host>/<stage>/<path>/...) instead of at the load balancer.
-    const forwardedHeaders = {
-      'integration.request.header.X-Forwarded-Host': 'context.domainName',
-      'integration.request.header.X-Forwarded-Proto': '\'https\'',
-      'integration.request.header.X-Forwarded-Port': '\'443\'',
-      'integration.request.header.X-Forwarded-Prefix': `'/${this.stageName}/${path}'`,
-    };
-    const integration = new apigateway.Integration({
-      type: apigateway.IntegrationType.HTTP_PROXY,
-      integrationHttpMethod: 'ANY',
-      uri: `http://${loadBalancer.loadBalancerDnsName}:${port}${backendPath}`,
-      options: {
-        connectionType: apigateway.ConnectionType.VPC_LINK,
-        vpcLink: this.vpcLinkRef,
-        requestParameters: {
-          ...forwardedHeaders,
-          ...(proxy ? { 'integration.request.path.proxy': 'method.request.path.proxy' } : {}),
-        },
-        timeout: Duration.seconds(29),
-      },
-    });
+    const integration = proxyIntegration({ loadBalancer, port, vpcLink: this.vpcLinkRef, stageName: this.stageName, path, proxy });
     const method = resource.addMethod('ANY', integration, {
       ...this.authorization._methodOptions(this.authorizer),
       requestParameters: proxy ? { 'method.request.path.proxy': true } : undefined,
@@ -743,59 +661,4 @@ interface AuthorizationResources {
   readonly authorizer?: apigateway.IAuthorizer;
   readonly usagePlan?: apigateway.UsagePlan;
   readonly apiKey?: apigateway.IApiKey;
-}
-
-/** AWS::ApiGateway::Account resources of an app, by account and region ('?' where unknown at synth). */
-const apiGatewayAccounts = new WeakMap<IConstruct, Map<string, apigateway.CfnAccount>>();
-
-function accountKey(scope: IConstruct): string {
-  const stack = Stack.of(scope);
-  return [stack.account, stack.region].map(v => Token.isUnresolved(v) ? '?' : v).join('/');
-}
-
-/** The app's API Gateway account setting for this construct's account and region, if made already. */
-function apiGatewayAccountOf(scope: IConstruct): apigateway.CfnAccount | undefined {
-  return apiGatewayAccounts.get(scope.node.root)?.get(accountKey(scope));
-}
-
-function registerApiGatewayAccount(scope: IConstruct, account: apigateway.CfnAccount): void {
-  const byEnv = apiGatewayAccounts.get(scope.node.root) ?? new Map<string, apigateway.CfnAccount>();
-  byEnv.set(accountKey(scope), account);
-  apiGatewayAccounts.set(scope.node.root, byEnv);
-}
-
-/** A gateway of another app: URL and invoke grants only. */
-class ImportedPrivateGateway extends Construct implements IPrivateGateway {
-  public readonly restApiId: string;
-  public readonly stageName: string;
-  public readonly url: string;
-  private readonly region: string;
-  private readonly account?: string;
-
-  constructor(scope: Construct, id: string, attrs: PrivateGatewayAttributes) {
-    super(scope, id);
-    const stageName = attrs.stageName ?? 'api';
-    if (!Token.isUnresolved(attrs.restApiId) && !/^[a-z0-9]{10}$/.test(attrs.restApiId)) {
-      throw new Error(`PrivateGateway.fromGatewayAttributes: restApiId "${attrs.restApiId}" is not a REST API id (10 lowercase letters and digits, the first label of https://<id>.execute-api.<region>.amazonaws.com)`);
-    }
-    this.restApiId = attrs.restApiId;
-    this.stageName = stageName;
-    this.region = attrs.region ?? Stack.of(this).region;
-    this.account = attrs.account;
-    this.url = `https://${this.restApiId}.execute-api.${this.region}.${Stack.of(this).urlSuffix}/${stageName}/`;
-  }
-
-  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['execute-api:Invoke'],
-      resourceArns: [Stack.of(this).formatArn({
-        service: 'execute-api',
-        region: this.region,
-        account: this.account,
-        resource: this.restApiId,
-        resourceName: `${this.stageName}/*/*`,
-      })],
-    });
-  }
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -7,11 +7,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { GatewayRoute, PrivateGateway } from '../gateway/private-gateway';
-import { fargateSizeProblem } from '../private/fargate';
-import { createLogEncryptionKey } from '../private/kms';
-import { acknowledge, acknowledgeControl, acknowledgeExecutionRolePolicy, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
-import { normalizeApiPath, pascalCase, serviceNameProblem } from '../private/names';
+import { GatewayRoute } from '../gateway/gateway-route';
+import { PrivateGateway } from '../gateway/private-gateway';
+import { acknowledge, COMPLIANCE_PACKS, NAG_PACKS } from '../private/nag';
+import { normalizeApiPath, pascalCase } from '../private/names';
+import { acknowledgeTaskFindings, addServiceContainer, createServiceLogGroup, createTaskDefinition } from '../private/service-task';
+import { defaultMaxCapacity, desiredCountOf, validateServiceProps } from '../private/service-validation';
 
 /**
  * What a user declares about one HTTP service of the platform.
@@ -420,21 +421,21 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
     this.healthCheckPath = props.healthCheckPath ?? '/';
     this.minimumTasks = (props.autoScaling ?? true) ? (props.minCapacity ?? desiredCountOf(props)) : desiredCountOf(props);
 
-    this.logGroup = this.createLogGroup(props);
-    this.taskDefinition = this.createTaskDefinition(props);
+    this.logGroup = createServiceLogGroup(this, props);
+    this.taskDefinition = createTaskDefinition(this, props);
     this.taskRole = this.taskDefinition.taskRole;
     this.grantPrincipal = this.taskRole;
-    this.container = this.createContainer(props);
+    this.container = addServiceContainer(this, this.taskDefinition, this.logGroup, props);
     this.securityGroup = this.createSecurityGroup(props);
     this.service = this.createService(props);
     this.node.defaultChild = this.service.node.defaultChild;
     this.connections = this.service.connections;
 
     this.targetGroup = this.createTargetGroup(props);
-    this.route = this.createRoute(props);
+    const attachment = this.attachToGateway(props);
+    this.route = attachment.route;
     this.url = this.route?.url;
-    this.listener = this.createListener(props);
-    props.gateway.allowLoadBalancerTo(this, props.port, `Load balancer to service ${props.name}`);
+    this.listener = attachment.listener;
 
     this.scaling = this.createScaling(props);
     this.acknowledgeFindings(props);
@@ -509,72 +510,6 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
     }
   }
 
-  private createLogGroup(props: PlatformServiceProps): logs.LogGroup {
-    const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
-    return new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: props.logEncryptionKey ?? createLogEncryptionKey(this, 'LogKey', removalPolicy),
-      removalPolicy,
-    });
-  }
-
-  private createTaskDefinition(props: PlatformServiceProps): ecs.FargateTaskDefinition {
-    return new ecs.FargateTaskDefinition(this, 'TaskDef', {
-      cpu: props.cpu ?? 512,
-      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
-      executionRole: props.executionRole,
-      runtimePlatform: {
-        cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
-        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-      },
-    });
-  }
-
-  private createContainer(props: PlatformServiceProps): ecs.ContainerDefinition {
-    const container = this.taskDefinition.addContainer('Container', {
-      containerName: props.name,
-      image: props.image,
-      essential: true,
-      // A hard limit equal to the task's memory (AWS Control Tower CT.ECS.PR.7).
-      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
-      user: props.user,
-      readonlyRootFilesystem: props.readonlyRootFilesystem ?? false,
-      command: props.command,
-      environment: props.environment,
-      secrets: props.secrets,
-      environmentFiles: props.environmentFiles,
-      portMappings: [{
-        name: props.name,
-        containerPort: props.port,
-        protocol: ecs.Protocol.TCP,
-        appProtocol: ecs.AppProtocol.http,
-      }],
-      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.name }),
-    });
-    this.grantEnvironmentFiles(props.environmentFiles ?? []);
-    return container;
-  }
-
-  /**
-   * ECS reads environment files with the task execution role, which needs s3:GetObject on each
-   * file and s3:GetBucketLocation on its bucket (aws-cdk-lib grants nothing for a bucket's file).
-   * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/use-environment-file.html
-   */
-  private grantEnvironmentFiles(files: ecs.EnvironmentFile[]): void {
-    for (const file of files) {
-      const location = file.bind(this).s3Location;
-      const bucketArn = Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: location.bucketName });
-      this.taskDefinition.addToExecutionRolePolicy(new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [`${bucketArn}/${location.objectKey}`],
-      }));
-      this.taskDefinition.addToExecutionRolePolicy(new iam.PolicyStatement({
-        actions: ['s3:GetBucketLocation'],
-        resources: [bucketArn],
-      }));
-    }
-  }
-
   private createSecurityGroup(props: PlatformServiceProps): ec2.SecurityGroup {
     return new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
@@ -637,26 +572,25 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
     return targetGroup;
   }
 
-  /** The API route, or undefined without one. */
-  private createRoute(props: PlatformServiceProps): GatewayRoute | undefined {
-    if (this.apiPath === undefined) {
-      return undefined;
-    }
-    // The route's API resources live with the service; the gateway picks a load balancer with room.
-    return props.gateway.addRoute({ path: this.apiPath, port: props.port, scope: this });
-  }
-
-  /** The listener on the route's load balancer, or on one with a free slot for a service without a route. */
-  private createListener(props: PlatformServiceProps): elbv2.NetworkListener {
-    const listener = new elbv2.NetworkListener(this, 'Listener', {
-      loadBalancer: this.route?.loadBalancer ?? props.gateway.addHealthCheckListenerSlot(props.port),
+  /**
+   * The gateway's side in one call: the API route (unless `apiRoute` is false), the listener to the
+   * target group on a load balancer with room, and the rule that admits the load balancers.
+   */
+  private attachToGateway(props: PlatformServiceProps): { route?: GatewayRoute; listener: elbv2.NetworkListener } {
+    // The route's API resources and the listener live with the service; the gateway picks a load balancer with room.
+    const attachment = props.gateway.addRoute({
+      path: this.apiPath,
       port: props.port,
-      protocol: elbv2.Protocol.TCP,
-      defaultTargetGroups: [this.targetGroup],
+      targetGroup: this.targetGroup,
+      target: this,
+      targetRuleDescription: `Load balancer to service ${props.name}`,
+      scope: this,
     });
+    // Given a target group, the gateway creates the listener (at `<service>/Listener`).
+    const listener = attachment.listener!;
     // The target group must belong to the listener before the service registers targets in it.
     this.service.node.addDependency(listener);
-    return listener;
+    return { route: attachment.route, listener };
   }
 
   /** CPU autoscaling of the task count, or undefined when `autoScaling` is false. */
@@ -678,23 +612,7 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
 
   /** The cdk-nag and AWS Control Tower findings this service accepts, each with its reason. */
   private acknowledgeFindings(props: PlatformServiceProps): void {
-    if (!props.executionRole && this.taskDefinition.executionRole) {
-      // A role of this service's own, given its grants by addContainer: its findings are acknowledged
-      // here (a shared role's owner acknowledges those of a shared one).
-      acknowledgeExecutionRolePolicy(this.taskDefinition.executionRole);
-    }
-    if (props.user === undefined) {
-      acknowledgeControl(this.taskDefinition, 'ecs_task_definition_nonroot_user_check',
-        'The image decides its user (Spring Boot/Paketo images run as a non-root user); set user to force one.');
-    }
-    if (!props.readonlyRootFilesystem) {
-      acknowledgeControl(this.taskDefinition, 'ecs_containers_readonly_access_check',
-        'JVM services write to /tmp and the working directory; set readonlyRootFilesystem: true for images that do not.');
-    }
-    if (props.environment && Object.keys(props.environment).length > 0) {
-      acknowledge(this.taskDefinition, 'ECS2', [NAG_PACKS.awsSolutions],
-        'Plain environment variables carry non-secret configuration only; credentials reach the container as ECS secrets.');
-    }
+    acknowledgeTaskFindings(this.taskDefinition, props);
     if (props.enableExecuteCommand) {
       const policy = this.taskRole.node.tryFindChild('DefaultPolicy');
       if (policy) {
@@ -702,52 +620,9 @@ export class PlatformService extends Construct implements ec2.IConnectable, iam.
           'ECS Exec: the ssmmessages channel actions do not support resource-level permissions.');
       }
     }
-    acknowledge(this.listener, 'ELBv2ACMCertificateRequired', COMPLIANCE_PACKS,
-      'A TCP listener of an internal NLB in isolated subnets, reached only through the API Gateway VPC link; TLS ends at API Gateway.');
     // On the role, so that it also covers grants added after construction (e.g. by the platform).
     acknowledge(this.taskRole, 'IAMNoInlinePolicy', COMPLIANCE_PACKS,
       `The task role's only policy, generated from the grants service ${this.name} was given.`);
-  }
-}
-
-function validateServiceProps(props: PlatformServiceProps): void {
-  const name = props.name;
-  const problem = serviceNameProblem(name);
-  if (problem) {
-    throw new Error(`PlatformService: service name "${name}" is not valid: ${problem}; choose a name like "orders"`);
-  }
-  const port = props.port;
-  if (!Token.isUnresolved(port) && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
-    throw new Error(`PlatformService: service "${name}" has port ${port}; a port must be a whole number from 1 to 65535`);
-  }
-  const scPort = props.serviceConnectPort;
-  if (scPort !== undefined && !Token.isUnresolved(scPort) && !(Number.isInteger(scPort) && scPort >= 1 && scPort <= 65535)) {
-    throw new Error(`PlatformService: service "${name}" has serviceConnectPort ${scPort}; a port must be a whole number from 1 to 65535`);
-  }
-  const discoveryName = props.discoveryName;
-  const discoveryProblem = discoveryName === undefined || Token.isUnresolved(discoveryName) ? undefined : serviceNameProblem(discoveryName);
-  if (discoveryProblem) {
-    throw new Error(`PlatformService: service "${name}" has discoveryName "${discoveryName}", which is not valid: ${discoveryProblem}`);
-  }
-  const cpu = props.cpu ?? 512;
-  const memory = props.memoryLimitMiB ?? 1024;
-  if (!Token.isUnresolved(cpu) && !Token.isUnresolved(memory)) {
-    const sizeProblem = fargateSizeProblem(cpu, memory);
-    if (sizeProblem) {
-      throw new Error(`PlatformService: service "${name}": ${sizeProblem}`);
-    }
-  }
-  if (props.apiRoute === false && props.apiPath !== undefined) {
-    throw new Error(`PlatformService: service "${name}" has apiRoute: false but sets apiPath "${props.apiPath}"; remove apiPath, or turn apiRoute on`);
-  }
-  validateTaskCounts(props);
-  validateDeploymentPercents(props);
-  const target = props.targetCpuUtilizationPercent;
-  if (target !== undefined && !Token.isUnresolved(target) && !(target > 0 && target <= 100)) {
-    throw new Error(`PlatformService: service "${name}" has targetCpuUtilizationPercent ${target}; choose a value above 0 and at most 100`);
-  }
-  if (props.healthCheckPath !== undefined && !Token.isUnresolved(props.healthCheckPath) && !props.healthCheckPath.startsWith('/')) {
-    throw new Error(`PlatformService: service "${name}" has healthCheckPath "${props.healthCheckPath}"; it must start with "/"`);
   }
 }
 
@@ -757,64 +632,3 @@ function validateServiceProps(props: PlatformServiceProps): void {
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
  */
 const API_REQUEST_TIMEOUT = Duration.seconds(30);
-
-/** The number of tasks the service runs, and the default floor of its autoscaling. */
-function desiredCountOf(props: PlatformServiceOptions): number {
-  return props.desiredCount ?? 1;
-}
-
-/** Without autoscaling, the task count is `desiredCount`; with it, this is the default ceiling. */
-function defaultMaxCapacity(desiredCount: number, minCapacity: number): number {
-  return Token.isUnresolved(desiredCount) || Token.isUnresolved(minCapacity) ? desiredCount : Math.max(desiredCount * 2, minCapacity);
-}
-
-/**
- * Task counts are whole numbers of 0 or more, and `desiredCount` lies within the scaling range.
- * A comparison is skipped when either side is a token; messages name the props the user set.
- */
-function validateTaskCounts(props: PlatformServiceProps): void {
-  const name = props.name;
-  for (const prop of ['desiredCount', 'minCapacity', 'maxCapacity'] as const) {
-    const value = props[prop];
-    if (value !== undefined && !Token.isUnresolved(value) && !(Number.isInteger(value) && value >= 0)) {
-      throw new Error(`PlatformService: service "${name}" has ${prop} ${value}; it must be a whole number of 0 or more`);
-    }
-  }
-  if (!(props.autoScaling ?? true)) {
-    const set = (['minCapacity', 'maxCapacity', 'targetCpuUtilizationPercent'] as const).filter(p => props[p] !== undefined);
-    if (set.length > 0) {
-      throw new Error(`PlatformService: service "${name}" has autoScaling: false but sets ${set.join(', ')}; remove ${set.length > 1 ? 'them' : 'it'}, or turn autoScaling on`);
-    }
-    return;
-  }
-  const known = (value: number | undefined): value is number => value !== undefined && !Token.isUnresolved(value);
-  const desired = desiredCountOf(props);
-  const min = props.minCapacity;
-  const max = props.maxCapacity;
-  if (known(min) && known(max) && max < min) {
-    throw new Error(`PlatformService: service "${name}" has maxCapacity ${max} below minCapacity ${min}; raise maxCapacity or lower minCapacity`);
-  }
-  if (!Token.isUnresolved(desired)) {
-    if (known(min) && desired < min) {
-      throw new Error(`PlatformService: service "${name}" has desiredCount ${desired} below minCapacity ${min}; raise desiredCount or lower minCapacity`);
-    }
-    if (known(max) && desired > max) {
-      throw new Error(`PlatformService: service "${name}" has desiredCount ${desired} above maxCapacity ${max}; raise maxCapacity or lower desiredCount`);
-    }
-  }
-}
-
-/**
- * minHealthyPercent is 0–100; maxHealthyPercent must exceed it, or no deployment could ever replace
- * a task (it could neither stop the old one nor start a new one).
- */
-function validateDeploymentPercents(props: PlatformServiceProps): void {
-  const min = props.minHealthyPercent ?? 100;
-  const max = props.maxHealthyPercent ?? 200;
-  if (!Token.isUnresolved(min) && !(Number.isInteger(min) && min >= 0 && min <= 100)) {
-    throw new Error(`PlatformService: service "${props.name}" has minHealthyPercent ${min}; choose a whole number from 0 to 100`);
-  }
-  if (!Token.isUnresolved(max) && !Token.isUnresolved(min) && !(Number.isInteger(max) && max > min)) {
-    throw new Error(`PlatformService: service "${props.name}" has maxHealthyPercent ${max} with minHealthyPercent ${min}; maxHealthyPercent must be a whole number above minHealthyPercent, or no deployment can replace a task`);
-  }
-}

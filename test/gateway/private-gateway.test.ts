@@ -7,11 +7,12 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
 import { ApiAuthorization, ApiAuthorizationType, PrivateGateway, PrivateNetwork } from '../../src';
 import { expectNoNagFindings, newTestStack, TEST_ENV } from '../helpers/gates';
 import { newStrictApp } from '../helpers/strict';
 
-/** A gateway used alone, with a listener per route as PlatformService would add. */
+/** A gateway used alone. */
 function gateway(props: Partial<ConstructorParameters<typeof PrivateGateway>[2]> = {}) {
   const stack = newTestStack();
   const network = new PrivateNetwork(stack, 'Network');
@@ -19,15 +20,13 @@ function gateway(props: Partial<ConstructorParameters<typeof PrivateGateway>[2]>
   return { stack, network, gw };
 }
 
+/** A route and its listener in one call, as PlatformService adds them. */
 function addRouteWithListener(stack: Stack, gw: PrivateGateway, path: string, port: number) {
-  const route = gw.addRoute({ path, port });
   const targetGroup = new elbv2.NetworkTargetGroup(stack, `Tg${port}`, {
     vpc: gw.loadBalancer.vpc!, port, protocol: elbv2.Protocol.TCP, targetType: elbv2.TargetType.IP,
   });
-  const listener = new elbv2.NetworkListener(stack, `Listener${port}`, {
-    loadBalancer: route.loadBalancer, port, defaultTargetGroups: [targetGroup],
-  });
-  return { listener, route };
+  const attachment = gw.addRoute({ path, port, targetGroup });
+  return { listener: attachment.listener!, route: attachment.route!, attachment };
 }
 
 describe('PrivateGateway used alone', () => {
@@ -116,6 +115,71 @@ describe('PrivateGateway used alone', () => {
       perBalancer.set(key, (perBalancer.get(key) ?? 0) + 1);
     }
     expect([...perBalancer.values()].sort()).toEqual([1, 50]);
+  });
+
+  test('addRoute in one call: the listener in the given scope, the rule into the target, the route', () => {
+    const { stack, gw } = gateway();
+    const service = new Construct(stack, 'Reports');
+    const tasks = new ec2.SecurityGroup(stack, 'Tasks', { vpc: gw.loadBalancer.vpc! });
+    const targetGroup = new elbv2.NetworkTargetGroup(stack, 'Tg', {
+      vpc: gw.loadBalancer.vpc!, port: 9000, protocol: elbv2.Protocol.TCP, targetType: elbv2.TargetType.IP,
+    });
+    const attachment = gw.addRoute({ path: 'reports', port: 9000, targetGroup, target: tasks, targetRuleDescription: 'Load balancer to reports', scope: service });
+    expect(attachment.port).toBe(9000);
+    expect(attachment.loadBalancer).toBe(gw.loadBalancer);
+    expect(attachment.route!.loadBalancer).toBe(gw.loadBalancer);
+    expect(attachment.listener!.node.path).toBe('Test/Reports/Listener');
+    expect(attachment.route!.resource.node.path).toBe('Test/Reports/ApiResource');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      LoadBalancerArn: { Ref: stack.getLogicalId(gw.loadBalancer.node.defaultChild as CfnElement) },
+      Port: 9000,
+      Protocol: 'TCP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: stack.getLogicalId(targetGroup.node.defaultChild as CfnElement) } }],
+    });
+    const nlbSg = stack.getLogicalId(gw.loadBalancerSecurityGroup.node.defaultChild as ec2.CfnSecurityGroup);
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: [{
+        Description: 'Load balancer to reports',
+        IpProtocol: 'tcp',
+        FromPort: 9000,
+        ToPort: 9000,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [nlbSg, 'GroupId'] },
+      }],
+    });
+    expectNoNagFindings(gw);
+  });
+
+  test('addRoute without a path: a listener slot of its own, no API route; the port stays taken', () => {
+    const { stack, gw } = gateway();
+    addRouteWithListener(stack, gw, 'a', 8080);
+    const tasks = new ec2.SecurityGroup(stack, 'Tasks', { vpc: gw.loadBalancer.vpc! });
+    const targetGroup = new elbv2.NetworkTargetGroup(stack, 'Tg9100', {
+      vpc: gw.loadBalancer.vpc!, port: 9100, protocol: elbv2.Protocol.TCP, targetType: elbv2.TargetType.IP,
+    });
+    const attachment = gw.addRoute({ port: 9100, targetGroup, target: tasks });
+    expect(attachment.route).toBeUndefined();
+    expect(attachment.loadBalancer).toBe(gw.loadBalancer);
+    expect(attachment.listener!.node.path).toBe('Test/Gateway/Port9100/Listener');
+    expect(gw.routes.map(r => r.path)).toEqual(['a']);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+    template.resourceCountIs('AWS::ApiGateway::Resource', 2);
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: [Match.objectLike({ Description: 'Load balancer to port 9100', FromPort: 9100, ToPort: 9100 })],
+    });
+    expect(() => gw.addRoute({ path: 'b', port: 9100 })).toThrow(/port 9100 already has a listener/);
+    expect(() => gw.addRoute({ port: 9200 })).toThrow(/addRoute on port 9200 has neither a path nor a targetGroup/);
+  });
+
+  test('addRoute without a targetGroup: the route alone, the listener is the caller\'s', () => {
+    const { stack, gw } = gateway();
+    const attachment = gw.addRoute({ path: 'reports', port: 9000 });
+    expect(attachment.listener).toBeUndefined();
+    expect(attachment.route!.path).toBe('reports');
+    expect(attachment.route!.resource.node.path).toBe('Test/Gateway/RouteReports/ApiResource');
+    expect(attachment.loadBalancer).toBe(gw.loadBalancer);
+    Template.fromStack(stack).resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 0);
   });
 
   test('apiKey authorization creates the usage plan', () => {
