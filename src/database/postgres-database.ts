@@ -371,6 +371,14 @@ export class PostgresDatabase extends Construct implements ec2.IConnectable {
     this.jdbcUrl = `jdbc:postgresql://${instance.dbInstanceEndpointAddress}:${instance.dbInstanceEndpointPort}/${this.databaseName}?sslmode=require`;
 
     const secret = instance.node.findChild('Secret');
+    if (removalPolicy !== RemovalPolicy.DESTROY) {
+      // The data outlives the stack (a final snapshot, or the instance itself), and so does the
+      // master password: it lives in the database, and a restore brings "the same configuration as
+      // the original source database" (RDS API, RestoreDBInstanceFromDBSnapshot:
+      // https://docs.aws.amazon.com/cli/latest/reference/rds/restore-db-instance-from-db-snapshot.html).
+      // The secret that holds it is kept too; deleting it would leave the snapshot without its key.
+      (secret as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
     acknowledge(secret, 'SecretsManagerUsingKMSKey', COMPLIANCE_PACKS,
       'The secret is encrypted with the AWS managed key for Secrets Manager; IAM limits reading it to the execution role of the services that use the database.');
     if (props.rotationInterval) {

@@ -111,6 +111,23 @@ describe('PostgresDatabase options', () => {
     template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
   });
 
+  // A restored snapshot has the original instance's master password (it lives in the database):
+  // the secret that holds it must outlive the stack wherever the data does.
+  test.each([
+    [{ production: true }, 'Retain'],
+    [{ removalPolicy: RemovalPolicy.SNAPSHOT }, 'Retain'],
+    [{ removalPolicy: RemovalPolicy.RETAIN }, 'Retain'],
+    [{}, 'Delete'],
+  ])('the master secret with %o is %s', (props, policy) => {
+    const { template } = database(props);
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: policy,
+      UpdateReplacePolicy: policy,
+      Properties: Match.objectLike({ GenerateSecretString: Match.objectLike({ SecretStringTemplate: Match.stringLikeRegexp('postgres|dataflow_admin|"username"') }) }),
+    });
+    expect(Object.values(template.findResources('AWS::SecretsManager::Secret')).every((r: any) => r.DeletionPolicy === policy)).toBe(true);
+  });
+
   // RDS for PostgreSQL does not offer db.t4g.micro in ca-west-1, nor db.m7g.large in af-south-1,
   // ap-east-1, ca-west-1, eu-south-1 and us-gov-west-1 (cfn-lint E3025's data from the pricing APIs;
   // aws-cdk-lib's validator agrees on ca-west-1): there the default is a class it offers.
